@@ -1,0 +1,70 @@
+"""Where every function finds its resources: environment variables set by template.yaml.
+
+One place for the names, so the template, the local stack and the handlers cannot disagree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+ENV_FRAMES_BUCKET = "FRAMES_BUCKET"
+ENV_EVIDENCE_BUCKET = "EVIDENCE_BUCKET"
+ENV_CAMERAS_TABLE = "CAMERAS_TABLE"
+ENV_VEHICLES_TABLE = "VEHICLES_TABLE"
+ENV_FRAMES_TABLE = "FRAMES_TABLE"
+ENV_VIOLATIONS_TABLE = "VIOLATIONS_TABLE"
+ENV_REVIEWS_TABLE = "REVIEWS_TABLE"
+ENV_STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
+ENV_PORTAL_EVENT_BUS = "PORTAL_EVENT_BUS"
+ENV_FINE_SCHEDULE_PARAMETER = "FINE_SCHEDULE_PARAMETER"
+ENV_AUTO_ISSUE_THRESHOLD = "AUTO_ISSUE_THRESHOLD"
+ENV_PORTAL_BASE_URL = "PORTAL_BASE_URL"
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set (template.yaml sets it)")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    frames_bucket: str
+    evidence_bucket: str
+    cameras_table: str
+    vehicles_table: str
+    frames_table: str
+    violations_table: str
+    reviews_table: str
+    state_machine_arn: str
+    portal_event_bus: str
+    fine_schedule_parameter: str
+    portal_base_url: str
+    auto_issue_threshold: float | None
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        threshold = os.environ.get(ENV_AUTO_ISSUE_THRESHOLD)
+        return cls(
+            frames_bucket=os.environ.get(ENV_FRAMES_BUCKET, ""),
+            evidence_bucket=os.environ.get(ENV_EVIDENCE_BUCKET, ""),
+            cameras_table=os.environ.get(ENV_CAMERAS_TABLE, ""),
+            vehicles_table=os.environ.get(ENV_VEHICLES_TABLE, ""),
+            frames_table=os.environ.get(ENV_FRAMES_TABLE, ""),
+            violations_table=os.environ.get(ENV_VIOLATIONS_TABLE, ""),
+            reviews_table=os.environ.get(ENV_REVIEWS_TABLE, ""),
+            state_machine_arn=os.environ.get(ENV_STATE_MACHINE_ARN, ""),
+            portal_event_bus=os.environ.get(ENV_PORTAL_EVENT_BUS, ""),
+            fine_schedule_parameter=os.environ.get(ENV_FINE_SCHEDULE_PARAMETER, ""),
+            portal_base_url=os.environ.get(ENV_PORTAL_BASE_URL, "https://khidmati.gov.mr/murur"),
+            auto_issue_threshold=float(threshold) if threshold else None,
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """Read once per Lambda container; tests call settings.cache_clear() after changing the env."""
+    return Settings.from_env()
