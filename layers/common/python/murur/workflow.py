@@ -3,9 +3,12 @@
 statemachine/frame_pipeline.asl.json moves these documents from state to state; each Lambda task
 parses its input with the model named here and returns the model named here. Changing a field means
 changing the ASL's JSONPaths too (tests/test_workflow_contract.py checks the two against each other).
+Every Lambda task gets the whole state document ("Payload.$": "$"), except RequestReview, which gets
+{"state": <the document>, "task_token": $$.Task.Token}.
 
 State document, as it grows along the chain:
     {"frame": FrameRef}                                   <- ingest_frame starts the execution
+    + "execution_arn", "review": null                     <- first state, a Pass ($$.Execution.Id)
     + "recognition": RecognitionResult                    <- RecognizePlate (ResultPath $.recognition)
     + "review": ReviewDecision                            <- RequestReview, only for UNSURE reads
     + "violation": IssueResult                            <- IssueViolation (ResultPath $.violation)
@@ -117,16 +120,29 @@ class NotifyResult(_Payload):
     notified_at: datetime
 
 
-class FrameInput(_Payload):
-    """Input of RecognizePlate and RequestReview (they read only the frame and what came before)."""
+class ExecutionStarted(_Payload):
+    """What ingest_frame passes to StartExecution."""
 
     frame: FrameRef
-    recognition: RecognitionResult | None = None
-    task_token: str | None = None
+
+
+class FrameInput(_Payload):
+    """Input of RecognizePlate."""
+
+    frame: FrameRef
+    execution_arn: str
+
+
+class ReviewRequestInput(_Payload):
+    """Input of RequestReview: the state so far and the token that resumes the execution."""
+
+    state: "IssueInput"
+    task_token: str
 
 
 class IssueInput(_Payload):
     frame: FrameRef
+    execution_arn: str
     recognition: RecognitionResult
     review: ReviewDecision | None = None
 
@@ -139,4 +155,8 @@ class IssueInput(_Payload):
 
 class NotifyInput(_Payload):
     frame: FrameRef
+    execution_arn: str
     violation: IssueResult
+
+
+ReviewRequestInput.model_rebuild()
