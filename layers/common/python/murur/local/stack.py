@@ -1,0 +1,340 @@
+"""The local embedded stack: template.yaml provisioned on moto, in this process.
+
+    with LocalStack() as stack:
+        stack.upload_frame(jpeg, key=..., metadata=...)   # S3 put + the EventBridge delivery
+        stack.wait_for_executions()
+        stack.client("dynamodb").scan(TableName=stack.name("ViolationsTable"))
+
+Every AWS call goes to a real boto3 client; moto answers. Step Functions executions run on moto's
+own ASL interpreter (``execute_state_machine``), whose Lambda tasks reach the real handlers through
+:class:`murur.local.functions.LocalFunctions`. moto does not deliver S3 -> EventBridge, so
+:meth:`LocalStack.deliver_object_created` builds the "Object Created" event and hands it to every
+function whose EventBridge rule in the template matches it, as EventBridge would.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.events.models import EventPattern
+
+from murur.local.functions import FunctionError, LocalFunction, LocalFunctions
+from murur.local.template import LocalTemplate, load_template
+
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+
+# What Lambda's environment would provide and Powertools reads outside Lambda.
+_LOCAL_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class LocalStack:
+    """Provision on enter, tear down (moto reset) on exit. One at a time per process."""
+
+    def __init__(
+        self,
+        parameters: dict[str, str] | None = None,
+        *,
+        log_level: str | None = None,
+        region: str = "us-east-1",
+    ) -> None:
+        self.template = LocalTemplate(load_template(), parameters or {}, region=region)
+        self.region = region
+        self.log_level = log_level
+        self.functions = LocalFunctions([])
+        self._exit_stack = ExitStack()
+        self._clients: dict[str, Any] = {}
+
+    # -------------------------------------------------------------- lifecycle
+    def __enter__(self) -> "LocalStack":
+        try:
+            self._start()
+        except BaseException:
+            self._exit_stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._exit_stack.close()
+
+    def _start(self) -> None:
+        environment = {**_LOCAL_ENVIRONMENT, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
+        if self.log_level:
+            environment["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        self._exit_stack.enter_context(mock.patch.dict(os.environ, environment))
+        self._exit_stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        self.functions = LocalFunctions(self._local_functions())
+        self._exit_stack.enter_context(self.functions.dispatching())
+        self._provision()
+
+    def _local_functions(self) -> list[LocalFunction]:
+        functions = []
+        for logical_id in self.template.of_type("AWS::Serverless::Function"):
+            environment = self.template.function_environment(logical_id)
+            if self.log_level:
+                environment["POWERTOOLS_LOG_LEVEL"] = self.log_level
+            functions.append(LocalFunction(
+                logical_id=logical_id,
+                name=self.template.physical_names[logical_id],
+                arn=self.template.arn(logical_id),
+                code_path=self.template.function_code_path(logical_id),
+                handler_name=self.template.function_handler_name(logical_id),
+                environment=environment,
+                memory_mb=int(self.template.function_property(logical_id, "MemorySize") or 128),
+                timeout_seconds=int(self.template.function_property(logical_id, "Timeout") or 3),
+            ))
+        return functions
+
+    # -------------------------------------------------------------- provisioning
+    def _provision(self) -> None:
+        provisioners: dict[str, Callable[[str, dict[str, Any]], None]] = {
+            "AWS::DynamoDB::Table": self._create_table,
+            "AWS::S3::Bucket": self._create_bucket,
+            "AWS::Events::EventBus": self._create_event_bus,
+            "AWS::SSM::Parameter": self._create_parameter,
+            "AWS::SNS::Topic": self._create_topic,
+            "AWS::Logs::LogGroup": self._create_log_group,
+            "AWS::Serverless::Function": self._create_function,
+        }
+        # State machines last: their definitions name the functions and tables.
+        for logical_id, spec in self.template.resources.items():
+            provision = provisioners.get(spec["Type"])
+            if provision is not None:
+                provision(logical_id, self.template.resolve(spec.get("Properties", {})))
+        for logical_id, spec in self.template.of_type("AWS::Serverless::StateMachine").items():
+            self._create_state_machine(logical_id, self.template.resolve(spec["Properties"]))
+
+    def _create_table(self, logical_id: str, properties: dict[str, Any]) -> None:
+        request: dict[str, Any] = {
+            "TableName": self.name(logical_id),
+            "KeySchema": properties["KeySchema"],
+            "AttributeDefinitions": properties["AttributeDefinitions"],
+            "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in properties:
+            request["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in properties:
+            request["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
+        if "SSESpecification" in properties:
+            request["SSESpecification"] = {"Enabled": properties["SSESpecification"]["SSEEnabled"]}
+        dynamodb = self.client("dynamodb")
+        dynamodb.create_table(**request)
+        dynamodb.get_waiter("table_exists").wait(TableName=request["TableName"], WaiterConfig={"Delay": 0.01})
+
+    def _create_bucket(self, logical_id: str, properties: dict[str, Any]) -> None:
+        s3 = self.client("s3")
+        bucket = self.name(logical_id)
+        if self.region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+        if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        if "PublicAccessBlockConfiguration" in properties:
+            s3.put_public_access_block(
+                Bucket=bucket, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+            )
+        if "BucketEncryption" in properties:
+            s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]})
+
+    def _create_event_bus(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self.client("events").create_event_bus(Name=self.name(logical_id))
+
+    def _create_parameter(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self.client("ssm").put_parameter(
+            Name=self.name(logical_id), Value=properties["Value"], Type=properties.get("Type", "String")
+        )
+
+    def _create_topic(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self.client("sns").create_topic(Name=self.name(logical_id))
+
+    def _create_log_group(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self.client("logs").create_log_group(logGroupName=self.name(logical_id))
+
+    def _role_arn(self, name: str) -> str:
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"Service": "lambda.amazonaws.com"}}]}
+        role = self.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust))
+        return role["Role"]["Arn"]
+
+    def _create_function(self, logical_id: str, properties: dict[str, Any]) -> None:
+        function = self.functions[logical_id]
+        # moto keeps the code but never runs it: invocations go to LocalFunctions.
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("app.py", f"# runs in-process from {function.code_path.name}\n")
+        self.client("lambda").create_function(
+            FunctionName=function.name,
+            Runtime=self.template.function_property(logical_id, "Runtime"),
+            Handler=self.template.function_property(logical_id, "Handler"),
+            Role=self._role_arn(function.name),
+            Code={"ZipFile": code.getvalue()},
+            Environment={"Variables": function.environment},
+            MemorySize=function.memory_mb,
+            Timeout=function.timeout_seconds,
+        )
+
+    def _create_state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:
+        definition = self.template.state_machine_definition(logical_id)
+        self.client("stepfunctions").create_state_machine(
+            name=self.name(logical_id),
+            definition=json.dumps(definition),
+            roleArn=self._role_arn(self.name(logical_id)),
+            type=properties.get("Type", "STANDARD"),
+        )
+
+    # -------------------------------------------------------------- access
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self.region)
+        return self._clients[service]
+
+    def name(self, logical_id: str) -> str:
+        """The local physical name of a template resource (table, bucket, bus, parameter ...)."""
+        return self.template.physical_names[logical_id]
+
+    def arn(self, logical_id: str) -> str:
+        return self.template.arn(logical_id)
+
+    @property
+    def state_machine_arn(self) -> str:
+        (logical_id,) = self.template.of_type("AWS::Serverless::StateMachine")
+        return self.arn(logical_id)
+
+    # -------------------------------------------------------------- the camera side
+    def upload_frame(self, body: bytes, *, key: str, metadata: dict[str, str] | None = None,
+                     content_type: str = "image/jpeg", bucket: str | None = None) -> list[Any]:
+        """PUT a frame as a camera does, then deliver the event S3 would send to EventBridge."""
+        bucket = bucket or self.name("FramesBucket")
+        self.client("s3").put_object(
+            Bucket=bucket, Key=key, Body=body, Metadata=metadata or {}, ContentType=content_type
+        )
+        return self.deliver_object_created(bucket, key)
+
+    def object_created_event(self, bucket: str, key: str) -> dict[str, Any]:
+        """The EventBridge event S3 sends for a PUT (schema: "Object Created", version 0)."""
+        head = self.client("s3").head_object(Bucket=bucket, Key=key)
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Object Created",
+            "source": "aws.s3",
+            "account": self.template.account_id,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {
+                "version": "0",
+                "bucket": {"name": bucket},
+                "object": {
+                    "key": key,
+                    "size": head["ContentLength"],
+                    "etag": head["ETag"].strip('"'),
+                    "sequencer": f"{time.time_ns():020X}",
+                },
+                "request-id": uuid.uuid4().hex[:16].upper(),
+                "requester": self.template.account_id,
+                "source-ip-address": "127.0.0.1",
+                "reason": "PutObject",
+            },
+        }
+
+    def deliver_object_created(self, bucket: str, key: str, event: dict[str, Any] | None = None) -> list[Any]:
+        """Hand the event to every function whose EventBridge rule matches, as EventBridge would.
+
+        Returns each target's result, or the FunctionError it raised (EventBridge would retry it).
+        """
+        event = event or self.object_created_event(bucket, key)
+        return self.deliver_event(event)
+
+    def deliver_event(self, event: dict[str, Any]) -> list[Any]:
+        results: list[Any] = []
+        for function in self.functions:
+            patterns = self.template.event_rules(function.logical_id)
+            if any(EventPattern.load(json.dumps(pattern)).matches_event(event) for pattern in patterns):
+                try:
+                    results.append(self.functions.invoke(function.logical_id, event))
+                except FunctionError as error:
+                    results.append(error)
+        return results
+
+    # -------------------------------------------------------------- executions
+    def executions(self) -> list[dict[str, Any]]:
+        paginator = self.client("stepfunctions").get_paginator("list_executions")
+        return [
+            execution
+            for page in paginator.paginate(stateMachineArn=self.state_machine_arn)
+            for execution in page["executions"]
+        ]
+
+    def describe_execution(self, execution_arn: str) -> dict[str, Any]:
+        return self.client("stepfunctions").describe_execution(executionArn=execution_arn)
+
+    def wait_for_execution(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Poll until the execution leaves RUNNING (moto runs it on a background thread)."""
+        description = self.wait_until(
+            lambda: (d := self.describe_execution(execution_arn))["status"] in FINISHED and d,
+            timeout=timeout,
+            what=f"execution {execution_arn} to finish",
+        )
+        return description
+
+    def wait_for_executions(self, timeout: float = 120.0) -> list[dict[str, Any]]:
+        """Wait for every execution that is not waiting for an officer."""
+        return [
+            self.wait_for_execution(execution["executionArn"], timeout)
+            if not self.is_waiting_for_review(execution["executionArn"]) else self.describe_execution(execution["executionArn"])
+            for execution in self.executions()
+        ]
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        paginator = self.client("stepfunctions").get_paginator("get_execution_history")
+        return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
+
+    def is_waiting_for_review(self, execution_arn: str) -> bool:
+        """True once RequestReview's handler has run and the task waits for its token."""
+        events = self.history(execution_arn)
+        entered = [e for e in events if e["type"] == "TaskStateEntered"
+                   and e["stateEnteredEventDetails"]["name"] == "RequestReview"]
+        exited = [e for e in events if e["type"] == "TaskStateExited"
+                  and e["stateExitedEventDetails"]["name"] == "RequestReview"]
+        submitted = [e for e in events if e["type"] == "TaskSubmitted"]
+        return bool(entered) and not exited and bool(submitted) and \
+            self.describe_execution(execution_arn)["status"] == "RUNNING"
+
+    @staticmethod
+    def wait_until(condition: Callable[[], Any], *, timeout: float = 60.0, what: str = "a condition") -> Any:
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            result = condition()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
