@@ -1,0 +1,123 @@
+"""The typefaces plates are drawn with (files in `fonts/`, licences and sources in `fonts/FONTS.md`).
+
+Besides the font files, OpenCV's built-in Hershey vector fonts give stroke-drawn characters (the look of
+stamped / stencilled plates) without any file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+FONT_DIR = Path(__file__).parent / "fonts"
+
+
+@dataclass(frozen=True)
+class Face:
+    """A typeface the generator can draw plate characters with.
+
+    `weight` is its relative frequency; `plate_like` marks faces close to real plate typefaces (condensed
+    road-sign / DIN styles), which the US- and Euro-style plates prefer.
+    """
+
+    name: str
+    file: str | None  # None for a Hershey vector font
+    weight: float
+    plate_like: bool
+    hershey: int | None = None
+    # Some faces draw glyphs outside the plate alphabet poorly (e.g. a slashed zero); they stay rare.
+
+
+FACES: tuple[Face, ...] = (
+    Face("RoadgeekB", "RG2014B.ttf", 3.0, True),
+    Face("RoadgeekC", "RG2014C.ttf", 3.0, True),
+    Face("RoadgeekD", "RG2014D.ttf", 2.0, True),
+    Face("OpenDIN", "OSP-DIN.ttf", 3.0, True),
+    Face("BebasNeueBold", "BebasNeue-Bold.otf", 2.0, True),
+    Face("BebasNeue", "BebasNeue-Regular.otf", 1.5, True),
+    Face("RoutedGothicNarrow", "routed-gothic-narrow.ttf", 1.5, True),
+    Face("RobotoCondensedBold", "RobotoCondensed-Bold.ttf", 2.0, True),
+    Face("RobotoCondensed", "RobotoCondensed-Regular.ttf", 1.0, False),
+    Face("DejaVuSansCondensedBold", "DejaVuSansCondensed-Bold.ttf", 2.0, False),
+    Face("NationalParkHeavy", "NationalPark-Heavy.otf", 1.0, False),
+    Face("FiraSansMedium", "FiraSans-Medium.woff2", 1.0, False),
+    Face("B612Bold", "B612-Bold.otf", 0.7, False),
+    Face("B612MonoBold", "B612Mono-Bold.otf", 0.7, False),
+    Face("SourceCodeProSemibold", "SourceCodePro-Semibold.woff2", 0.5, False),
+    Face("Allerta", "allerta_medium.otf", 0.3, False),
+    Face("HersheySimplex", None, 1.0, True, hershey=cv2.FONT_HERSHEY_SIMPLEX),
+    Face("HersheyDuplex", None, 0.7, True, hershey=cv2.FONT_HERSHEY_DUPLEX),
+    Face("HersheyComplex", None, 0.3, False, hershey=cv2.FONT_HERSHEY_COMPLEX),
+)
+FACES_BY_NAME = {face.name: face for face in FACES}
+# Has Arabic glyphs (the "ج ا م" of the Mauritanian band).
+ARABIC_FACE = "DejaVuSansCondensedBold"
+SMALL_PRINT_FACES = ("RobotoCondensedBold", "DejaVuSansCondensedBold", "FiraSansMedium", "OpenDIN",
+                     "RobotoCondensed", "BebasNeueBold")
+
+
+def pick_face(rng: np.random.Generator, plate_like: bool = False) -> Face:
+    faces = [f for f in FACES if f.plate_like] if plate_like else list(FACES)
+    weights = np.array([f.weight for f in faces])
+    return faces[int(rng.choice(len(faces), p=weights / weights.sum()))]
+
+
+@lru_cache(maxsize=512)
+def truetype(file: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_DIR / file), size)
+
+
+def text_mask(face: Face, text: str, height: int, stroke: float = 0.0) -> np.ndarray:
+    """Coverage mask (float32 0..1) of `text` cropped tightly to its ink, about `height` px tall.
+
+    `stroke` thickens (>0) or thins nothing: a fraction of the height added as outline, which is how
+    heavier plate weights are imitated with one file.
+    """
+    height = max(int(height), 6)
+    if face.hershey is not None:
+        scale = cv2.getFontScaleFromHeight(face.hershey, height, 1)
+        thickness = max(1, int(round(height * (0.09 + stroke))))
+        (w, h), base = cv2.getTextSize(text, face.hershey, scale, thickness)
+        pad = thickness + 2
+        canvas = np.zeros((h + base + 2 * pad, w + 2 * pad), np.uint8)
+        cv2.putText(canvas, text, (pad, pad + h), face.hershey, scale, 255, thickness, cv2.LINE_AA)
+    else:
+        font = truetype(face.file, height)
+        stroke_px = int(round(height * stroke))
+        left, top, right, bottom = font.getbbox(text, stroke_width=stroke_px)
+        canvas_img = Image.new("L", (right - left + 2, bottom - top + 2), 0)
+        ImageDraw.Draw(canvas_img).text(
+            (1 - left, 1 - top), text, font=font, fill=255, stroke_width=stroke_px, stroke_fill=255
+        )
+        canvas = np.asarray(canvas_img)
+    ys, xs = np.nonzero(canvas > 20)
+    if len(xs) == 0:
+        return np.zeros((height, 1), np.float32)
+    crop = canvas[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return crop.astype(np.float32) / 255.0
+
+
+GLYPH_REFERENCE_HEIGHT = 96
+
+
+@lru_cache(maxsize=8192)
+def _reference_glyph(face_name: str, ch: str, stroke_step: int) -> np.ndarray:
+    return text_mask(FACES_BY_NAME[face_name], ch, GLYPH_REFERENCE_HEIGHT, stroke_step / 100.0)
+
+
+def glyph_mask(face: Face, ch: str, height: int, stroke: float = 0.0, squeeze: float = 1.0) -> np.ndarray:
+    """Tight ink mask of one character scaled to `height` px (all plate characters share a height).
+
+    Rendered once per face/character at a reference size and cached, so drawing a plate costs resizes.
+    `squeeze` scales the width (condensed or extended lettering).
+    """
+    ref = _reference_glyph(face.name, ch, int(round(stroke * 100)))
+    height = max(int(round(height)), 1)
+    width = max(int(round(ref.shape[1] * height / ref.shape[0] * squeeze)), 1)
+    interp = cv2.INTER_AREA if height < ref.shape[0] else cv2.INTER_LINEAR
+    return cv2.resize(ref, (width, height), interpolation=interp)

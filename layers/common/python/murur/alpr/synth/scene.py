@@ -1,0 +1,512 @@
+"""Camera-like scenes with plates on cars, and cheap plate crops for training the recogniser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from murur.alpr.synth import fonts
+from murur.alpr.synth.plates import PlateSpec, RenderedPlate, car_paint, random_plate, random_foreign_text, render_plate
+
+_PLAIN_WORDS = (
+    "STOP", "PARKING", "OPEN", "SALE", "PHARMACIE", "BOUTIQUE", "HOTEL", "CAFE", "TAXI", "BUS", "AUTO",
+    "GARAGE", "SERVICE", "MARCHE", "BANQUE", "ECOLE", "POLICE", "EXIT", "ONE WAY", "SPEED", "LIMIT",
+    "HEATING", "COOLING", "PIZZA", "MOTORS", "TRANSPORT", "LIVRAISON", "www", "com", "TEL", "KM",
+)
+
+
+@dataclass
+class PlateAnnotation:
+    """Where a plate is in a scene: corners clockwise from top-left (float x, y) and the enclosing box."""
+
+    text: str
+    corners: np.ndarray  # float32 (4, 2)
+    box: tuple[int, int, int, int]  # x1, y1, x2, y2 (pixels, x2/y2 exclusive)
+    kind: str
+
+
+@dataclass
+class Scene:
+    image: np.ndarray  # uint8 H x W x 3, RGB
+    annotations: list[PlateAnnotation] = field(default_factory=list)
+
+    def to_jpeg(self, quality: int = 90) -> bytes:
+        ok, data = cv2.imencode(".jpg", cv2.cvtColor(self.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+        if not ok:
+            raise ValueError("JPEG encoding failed")
+        return data.tobytes()
+
+
+# ----------------------------------------------------------------------------- backgrounds
+
+
+def _lowres_noise(rng, h: int, w: int, cells: int, channels: int = 3) -> np.ndarray:
+    small = rng.random((max(2, h // cells), max(2, w // cells), channels)).astype(np.float32)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC).reshape(h, w, channels)
+
+
+def _background(rng, w: int, h: int) -> np.ndarray:
+    """Road, kerb, wall or vegetation-like layers with random shapes; float32 0..1."""
+    base = rng.uniform(0.25, 0.7, 3).astype(np.float32)
+    top = np.clip(base + rng.normal(0, 0.15, 3), 0, 1).astype(np.float32)
+    t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+    img = top * (1 - t) + base * t
+    img = img + (_lowres_noise(rng, h, w, int(rng.integers(4, 32))) - 0.5) * rng.uniform(0.05, 0.3)
+    img = np.array(np.broadcast_to(img, (h, w, 3)), dtype=np.float32)
+    # Horizon: a band of buildings / vegetation / kerb.
+    for _ in range(int(rng.integers(1, 4))):
+        y = int(rng.uniform(0.05, 0.7) * h)
+        band_h = int(rng.uniform(0.03, 0.25) * h)
+        colour = tuple(float(c) for c in rng.uniform(0.1, 0.8, 3))
+        cv2.rectangle(img, (0, y), (w, y + band_h), colour, -1)
+    # Lane markings, poles, random shapes.
+    for _ in range(int(rng.integers(2, 9))):
+        colour = tuple(float(c) for c in rng.uniform(0, 1, 3))
+        choice = rng.random()
+        if choice < 0.35:
+            p = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+            q = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+            cv2.line(img, p, q, colour, int(rng.integers(1, max(2, w // 100))), cv2.LINE_AA)
+        elif choice < 0.7:
+            x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+            cv2.rectangle(img, (x, y), (x + int(rng.integers(4, w // 3)), y + int(rng.integers(4, h // 3))), colour, -1)
+        else:
+            cv2.ellipse(img, (int(rng.integers(0, w)), int(rng.integers(0, h))),
+                        (int(rng.integers(3, w // 6)), int(rng.integers(3, h // 6))), float(rng.uniform(0, 180)),
+                        0, 360, colour, -1, cv2.LINE_AA)
+    return img
+
+
+def _random_string(rng) -> str:
+    r = rng.random()
+    if r < 0.35:
+        return random_foreign_text(rng, 3, 9)  # plate-like strings that are NOT plates
+    if r < 0.55:
+        return f"{rng.integers(100, 999)}-{rng.integers(100, 999)}-{rng.integers(1000, 9999)}"
+    if r < 0.65:
+        return f"20{rng.integers(10, 30)}-{rng.integers(1, 12):02d}-{rng.integers(1, 28):02d} {rng.integers(0, 23):02d}:{rng.integers(0, 59):02d}"
+    words = [_PLAIN_WORDS[int(i)] for i in rng.integers(0, len(_PLAIN_WORDS), int(rng.integers(1, 3)))]
+    return " ".join(words)
+
+
+def _draw_text(img: np.ndarray, text: str, x: int, y: int, height: int, colour, rng) -> tuple[int, int]:
+    """Text in a random face at (x, y) top-left; returns its (width, height)."""
+    face = fonts.pick_face(rng)
+    mask = fonts.text_mask(face, text, max(height, 6))
+    if mask.shape[0] != height and height > 0:
+        scale = height / mask.shape[0]
+        mask = cv2.resize(mask, (max(1, int(mask.shape[1] * scale * rng.uniform(0.7, 1.2))), height), interpolation=cv2.INTER_AREA)
+    _paint(img, mask, colour, x, y)
+    return mask.shape[1], mask.shape[0]
+
+
+def _paint(img: np.ndarray, mask: np.ndarray, colour, x: int, y: int) -> None:
+    h, w = mask.shape
+    H, W = img.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
+    if x1 <= x0 or y1 <= y0:
+        return
+    m = mask[y0 - y : y1 - y, x0 - x : x1 - x, None]
+    img[y0:y1, x0:x1] = img[y0:y1, x0:x1] * (1 - m) + m * np.asarray(colour, np.float32)
+
+
+def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, int, int]]) -> None:
+    """Signs, stickers, shop-front lettering and overlays: text that is not a plate."""
+    H, W = img.shape[:2]
+    for _ in range(count):
+        text = _random_string(rng)
+        height = int(np.exp(rng.uniform(np.log(max(6, H * 0.012)), np.log(max(8, H * 0.08)))))
+        x, y = int(rng.integers(-W // 10, W)), int(rng.integers(0, max(1, H - height)))
+        approx_w = int(height * 0.6 * len(text))
+        if any(x < bx2 and x + approx_w > bx1 and y < by2 and y + height > by1 for bx1, by1, bx2, by2 in avoid):
+            continue
+        if rng.random() < 0.5:  # on a sign board
+            pad = max(1, height // 4)
+            board = tuple(float(c) for c in rng.uniform(0, 1, 3))
+            cv2.rectangle(img, (x - pad, y - pad), (x + approx_w + pad, y + height + pad), board, -1)
+            colour = tuple(float(1 - c) if abs(c - 0.5) > 0.2 else float(c > 0.5) for c in board)
+        else:
+            colour = tuple(float(c) for c in rng.uniform(0, 1, 3))
+        _draw_text(img, text, x, y, height, colour, rng)
+    if rng.random() < 0.3:  # camera timestamp overlay
+        stamp = f"20{rng.integers(10, 30)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d} {rng.integers(0, 24):02d}:{rng.integers(0, 60):02d}:{rng.integers(0, 60):02d}"
+        _draw_text(img, stamp, int(W * 0.005), int(H * 0.005), max(6, int(H * 0.02)), (1.0, 1.0, 1.0), rng)
+
+
+# ----------------------------------------------------------------------------- plate mounting
+
+
+def _mount(plate: RenderedPlate, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The plate with an optional surround (frame / dealer frame / shadow), as float RGB + alpha.
+
+    Returns (image, alpha, plate corners in the mount's pixel coordinates, clockwise from top-left).
+    """
+    ph, pw = plate.image.shape[:2]
+    img = plate.image.astype(np.float32) / 255.0
+    alpha = plate.alpha.astype(np.float32) / 255.0 if plate.alpha is not None else np.ones((ph, pw), np.float32)
+    r = rng.random()
+    if r < 0.45:
+        mx = 0
+        corners = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]])
+        return img, alpha, corners
+    # A frame: thin chrome/black border, or a dealer frame with text top and bottom.
+    dealer = r > 0.75
+    mx = max(1, int(pw * rng.uniform(0.02, 0.05)))
+    my_top = max(1, int(ph * (rng.uniform(0.06, 0.14) if dealer else rng.uniform(0.03, 0.08))))
+    my_bot = max(1, int(ph * (rng.uniform(0.12, 0.22) if dealer else rng.uniform(0.03, 0.08))))
+    fh, fw = ph + my_top + my_bot, pw + 2 * mx
+    frame_colour = np.float32(rng.choice([0.05, 0.1, 0.75, 0.9])) * np.ones(3, np.float32) + rng.normal(0, 0.02, 3).astype(np.float32)
+    out = np.empty((fh, fw, 3), np.float32)
+    out[:] = np.clip(frame_colour, 0, 1)
+    if dealer:
+        text_colour = (0.95, 0.95, 0.95) if frame_colour.mean() < 0.5 else (0.05, 0.05, 0.05)
+        words = ("AUTO", "MOTORS", "DEALER", "TOYOTA", "FORD", "SUNTRUP", "HONDA", "NISSAN", "CHEVROLET", "KIA")
+        if my_bot > 4:
+            _draw_text(out, " ".join(words[int(i)] for i in rng.integers(0, len(words), int(rng.integers(1, 3)))),
+                       int(fw * 0.2), ph + my_top + int(my_bot * 0.15), int(my_bot * 0.7), text_colour, rng)
+        if my_top > 4 and rng.random() < 0.6:
+            _draw_text(out, words[int(rng.integers(len(words)))], int(fw * 0.3), int(my_top * 0.1), int(my_top * 0.8), text_colour, rng)
+    a = alpha[..., None]
+    out[my_top : my_top + ph, mx : mx + pw] = out[my_top : my_top + ph, mx : mx + pw] * (1 - a) + img * a
+    corners = np.float32([[mx, my_top], [mx + pw, my_top], [mx + pw, my_top + ph], [mx, my_top + ph]])
+    return out, np.ones((fh, fw), np.float32), corners
+
+
+def _perspective_quad(rng, cx: float, cy: float, w: float, h: float, strength: float = 1.0) -> np.ndarray:
+    """A camera's view of a w x h rectangle centred at (cx, cy): roll, yaw and pitch foreshortening."""
+    yaw = rng.normal(0, 0.12) * strength
+    pitch = rng.normal(0, 0.08) * strength
+    roll = np.deg2rad(rng.normal(0, 4) * strength)
+    hw, hh = w / 2, h / 2
+    left_scale, right_scale = 1 - yaw, 1 + yaw
+    top_scale, bottom_scale = 1 - pitch, 1 + pitch
+    pts = np.float32([
+        [-hw * top_scale, -hh * left_scale],
+        [hw * top_scale, -hh * right_scale],
+        [hw * bottom_scale, hh * right_scale],
+        [-hw * bottom_scale, hh * left_scale],
+    ])
+    pts *= np.float32([[np.cos(abs(yaw) * 1.2), 1.0]])
+    rot = np.float32([[np.cos(roll), -np.sin(roll)], [np.sin(roll), np.cos(roll)]])
+    pts = pts @ rot.T
+    pts += rng.normal(0, 0.015 * strength, (4, 2)).astype(np.float32) * np.float32([w, h])
+    return pts + np.float32([cx, cy])
+
+
+def _warp_onto(canvas: np.ndarray, src: np.ndarray, src_alpha: np.ndarray, homography: np.ndarray) -> None:
+    """Paste `src` through `homography` into `canvas`, touching only the destination's bounding box."""
+    H, W = canvas.shape[:2]
+    sh, sw = src.shape[:2]
+    outline = cv2.perspectiveTransform(np.float32([[[0, 0], [sw, 0], [sw, sh], [0, sh]]]), homography)[0]
+    x0, y0 = np.floor(outline.min(0)).astype(int) - 1
+    x1, y1 = np.ceil(outline.max(0)).astype(int) + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+    if x1 <= x0 or y1 <= y0:
+        return
+    shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64)
+    m = shift @ homography
+    rgba = np.dstack([src, src_alpha])
+    warped = cv2.warpPerspective(rgba, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    a = warped[..., 3:4]
+    region = canvas[y0:y1, x0:x1]
+    region *= 1 - a
+    region += warped[..., :3] * a
+
+
+def _car_rear(canvas: np.ndarray, quad: np.ndarray, rng) -> tuple[int, int, int, int]:
+    """A car's rear (or front) around the plate: body, bumper, lights, window; returns its box."""
+    H, W = canvas.shape[:2]
+    (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
+    pw, ph = x_max - x_min, y_max - y_min
+    cx = (x_min + x_max) / 2 + rng.normal(0, pw * 0.3)
+    body_w = pw * rng.uniform(3.5, 6.0)
+    body_top = y_min - ph * rng.uniform(2.5, 6.0)
+    body_bottom = y_max + ph * rng.uniform(0.8, 2.0)
+    paint = car_paint(rng)
+    x0, x1 = int(cx - body_w / 2), int(cx + body_w / 2)
+    y0, y1 = int(body_top), int(body_bottom)
+    radius = int(body_w * 0.08)
+    cv2.rectangle(canvas, (x0, y0 + radius), (x1, y1), tuple(float(c) for c in paint), -1)
+    cv2.rectangle(canvas, (x0 + radius, y0), (x1 - radius, y1), tuple(float(c) for c in paint), -1)
+    # Shading across the body.
+    bx0, by0, bx1, by1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+    if bx1 > bx0 and by1 > by0:
+        t = np.linspace(rng.uniform(0.75, 1.0), rng.uniform(0.9, 1.2), by1 - by0, dtype=np.float32)[:, None, None]
+        canvas[by0:by1, bx0:bx1] *= t
+    # Rear window.
+    if rng.random() < 0.8:
+        wy1 = int(y_min - ph * rng.uniform(1.2, 2.5))
+        if wy1 > y0 + radius:
+            cv2.rectangle(canvas, (int(x0 + body_w * 0.12), y0 + radius // 2), (int(x1 - body_w * 0.12), wy1),
+                          tuple(float(c) for c in rng.uniform(0.02, 0.25, 3)), -1)
+    # Bumper.
+    by = int(y_max + ph * rng.uniform(0.1, 0.5))
+    cv2.rectangle(canvas, (x0, by), (x1, y1), tuple(float(c) for c in np.clip(paint * rng.uniform(0.3, 0.9), 0, 1)), -1)
+    # Lights either side of the plate.
+    light = (rng.uniform(0.6, 0.95), rng.uniform(0.0, 0.15), rng.uniform(0.0, 0.1)) if rng.random() < 0.7 else (0.9, 0.9, 0.85)
+    ly = int(y_min - ph * rng.uniform(0.3, 1.5))
+    lh, lw = int(ph * rng.uniform(0.6, 1.4)), int(pw * rng.uniform(0.3, 0.8))
+    for lx in (x0 + int(body_w * 0.03), x1 - int(body_w * 0.03) - lw):
+        cv2.rectangle(canvas, (lx, ly), (lx + lw, ly + lh), light, -1)
+    # Lettering on the body (a brand badge or a company van's paint job): not a plate.
+    if rng.random() < 0.4:
+        text_h = max(4, int(ph * rng.uniform(0.2, 0.6)))
+        colour = tuple(float(c) for c in rng.uniform(0, 1, 3))
+        _draw_text(canvas, _random_string(rng), int(cx - body_w * 0.3), int(y_min - ph * rng.uniform(1.0, 2.5)), text_h, colour, rng)
+    return x0, y0, x1, y1
+
+
+# ----------------------------------------------------------------------------- degradations
+
+
+def _lighting(img: np.ndarray, rng, plate_quads: list[np.ndarray]) -> np.ndarray:
+    """Day, dusk/night or infrared-like looks; shadows and glare. Works in place on float 0..1."""
+    H, W = img.shape[:2]
+    mode = rng.choice(["day", "day", "day", "day", "night", "ir"])
+    if rng.random() < 0.3:  # a hard shadow across part of the frame
+        pts = rng.uniform(0, 1, (int(rng.integers(3, 7)), 2)) * np.float32([W, H])
+        mask = np.zeros((H, W), np.float32)
+        cv2.fillPoly(mask, [pts.astype(np.int32)], 1.0)
+        mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, W * 0.005))
+        img *= 1 - mask[..., None] * rng.uniform(0.3, 0.6)
+    if mode == "day":
+        img *= rng.uniform(0.7, 1.25)
+        img += rng.normal(0, 0.04, 3).astype(np.float32)  # white balance
+    elif mode == "night":
+        img *= rng.uniform(0.15, 0.45)
+        for quad in plate_quads:  # retro-reflective plates under headlights / IR flash stay bright
+            _brighten(img, quad, rng.uniform(1.5, 3.0))
+    else:
+        grey = img.mean(axis=2, keepdims=True)
+        img[:] = grey * rng.uniform(0.5, 1.0)
+        for quad in plate_quads:
+            _brighten(img, quad, rng.uniform(1.2, 2.2))
+    if rng.random() < 0.2:  # glare / sun flare
+        cx, cy = rng.uniform(0, W), rng.uniform(0, H)
+        radius = rng.uniform(0.05, 0.4) * W
+        yy, xx = np.ogrid[:H, :W]
+        glow = np.exp(-(((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * radius**2))).astype(np.float32)
+        img += glow[..., None] * rng.uniform(0.2, 0.8)
+    np.clip(img, 0, 1, out=img)
+    if mode != "day":
+        return img
+    gamma = rng.uniform(0.7, 1.4)
+    return np.power(img, gamma, dtype=np.float32)
+
+
+def _brighten(img: np.ndarray, quad: np.ndarray, factor: float) -> None:
+    H, W = img.shape[:2]
+    x0, y0 = np.maximum(np.floor(quad.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(quad.max(0)).astype(int), [W, H])
+    if x1 > x0 and y1 > y0:
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.fillConvexPoly(mask, (quad - [x0, y0]).astype(np.int32), 1.0)
+        img[y0:y1, x0:x1] *= 1 + mask[..., None] * (factor - 1)
+
+
+def _degrade(img: np.ndarray, rng, scale_ref: float) -> np.ndarray:
+    """Optics and sensor: defocus, motion blur, resolution loss, noise. `scale_ref` ~ image width."""
+    r = rng.random()
+    if r < 0.3:
+        sigma = rng.uniform(0.3, 1.5) * max(scale_ref / 512, 0.5)
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    elif r < 0.55:
+        length = int(rng.integers(2, max(3, int(6 * max(scale_ref / 512, 0.5)))))
+        kernel = np.zeros((length, length), np.float32)
+        angle = rng.normal(0, 20) if rng.random() < 0.8 else rng.uniform(0, 180)
+        c = (length - 1) / 2
+        dx, dy = np.cos(np.deg2rad(angle)) * c, np.sin(np.deg2rad(angle)) * c
+        cv2.line(kernel, (int(round(c - dx)), int(round(c - dy))), (int(round(c + dx)), int(round(c + dy))), 1.0, 1)
+        kernel /= max(kernel.sum(), 1e-6)
+        img = cv2.filter2D(img, -1, kernel)
+    if rng.random() < 0.25:
+        h, w = img.shape[:2]
+        f = rng.uniform(0.35, 0.8)
+        small = cv2.resize(img, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+        img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    sigma = rng.uniform(0.0, 0.05) if rng.random() < 0.8 else rng.uniform(0.05, 0.1)
+    if sigma > 0.003:
+        noise = rng.standard_normal(img.shape[:2] + (1,), dtype=np.float32) * sigma
+        if rng.random() < 0.3:
+            noise = noise + rng.standard_normal(img.shape, dtype=np.float32) * sigma * 0.5
+        img = img + noise
+    return img
+
+
+def _to_uint8(img: np.ndarray) -> np.ndarray:
+    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def _jpeg_roundtrip(img: np.ndarray, quality: int) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if ok else img
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def compose_scene(
+    rng: np.random.Generator,
+    plates: list[PlateSpec] | None = None,
+    size: tuple[int, int] = (1920, 1080),
+    *,
+    max_plates: int = 3,
+    clean: bool = False,
+) -> Scene:
+    """A camera frame of `size` (width, height) showing `plates` on vehicles.
+
+    With `plates=None` the scene holds 0..`max_plates` random plates (sometimes none). `clean=True`
+    skips lighting, blur, noise and compression (for tests and illustrations). A plate that cannot be
+    placed fully inside the frame without overlapping another is left out of the image and of the
+    annotations.
+    """
+    W, H = int(size[0]), int(size[1])
+    if plates is None:
+        count = int(rng.choice(max_plates + 1, p=_count_weights(max_plates)))
+        plates = [random_plate(rng) for _ in range(count)]
+    img = _background(rng, W, H)
+    placed: list[tuple[int, int, int, int]] = []
+    quads: list[np.ndarray] = []
+    annotations: list[PlateAnnotation] = []
+    cars: list[tuple[int, int, int, int]] = []
+    for spec in plates:
+        result = _place_plate(img, spec, rng, placed, cars)
+        if result is None:
+            continue
+        quad, box = result
+        placed.append(box)
+        quads.append(quad)
+        annotations.append(PlateAnnotation(text=spec.text, corners=quad, box=box, kind=spec.kind))
+    _distractors(img, rng, int(rng.integers(0, 7)), placed)
+    if clean:
+        return Scene(image=_to_uint8(img), annotations=annotations)
+    img = _lighting(img, rng, quads)
+    img = _degrade(img, rng, W)
+    out = _to_uint8(img)
+    if rng.random() < 0.6:
+        out = _jpeg_roundtrip(out, int(rng.integers(25, 95)))
+    return Scene(image=out, annotations=annotations)
+
+
+def _count_weights(max_plates: int) -> np.ndarray:
+    weights = np.array([0.12] + [0.88 * 0.55**i for i in range(max_plates)], np.float64)
+    return weights / weights.sum()
+
+
+def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    H, W = img.shape[:2]
+    w_mm, h_mm = spec.size_mm
+    for _attempt in range(8):
+        width = float(np.exp(rng.uniform(np.log(max(W * 0.031, 14)), np.log(W * 0.4))))
+        height = width * h_mm / w_mm
+        if height > H * 0.5:
+            width, height = width * H * 0.5 / height, H * 0.5
+        margin = width * 0.15
+        if W - 2 * margin <= 0 or H - 2 * margin <= height:
+            return None
+        cx = rng.uniform(margin + width / 2, W - margin - width / 2)
+        cy = rng.uniform(margin + height / 2, H - margin - height / 2)
+        quad = _perspective_quad(rng, cx, cy, width, height)
+        x1, y1 = np.floor(quad.min(0)).astype(int)
+        x2, y2 = np.ceil(quad.max(0)).astype(int)
+        if x1 < 0 or y1 < 0 or x2 > W or y2 > H:
+            continue
+        box = (int(x1), int(y1), int(x2), int(y2))
+        pad = int(width * 0.1)
+        if any(x1 - pad < b[2] and x2 + pad > b[0] and y1 - pad < b[3] and y2 + pad > b[1] for b in placed):
+            continue
+        # Render a little larger than shown so the warp only ever shrinks (no blocky upsampling).
+        scale = max(width * rng.uniform(1.0, 1.4) / w_mm, 10.0 / h_mm)
+        plate = render_plate(spec, rng, scale=scale)
+        if not any(x1 < c[2] and x2 > c[0] and y1 < c[3] and y2 > c[1] for c in cars) and rng.random() < 0.9:
+            cars.append(_car_rear(img, quad, rng))
+        mount, alpha, corners = _mount(plate, rng)
+        homography = cv2.getPerspectiveTransform(corners, quad.astype(np.float32))
+        _warp_onto(img, mount, alpha, homography)
+        if rng.random() < 0.08:
+            _occlude(img, quad, rng)
+        return quad.astype(np.float32), box
+    return None
+
+
+def _occlude(img: np.ndarray, quad: np.ndarray, rng) -> None:
+    """A tow ball, a pole or a bike rack in front of a small part of the plate."""
+    (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
+    pw, ph = x_max - x_min, y_max - y_min
+    colour = tuple(float(c) for c in rng.uniform(0.05, 0.6, 3))
+    if rng.random() < 0.5:
+        cx = int(rng.uniform(x_min, x_max))
+        cv2.circle(img, (cx, int(y_max + ph * 0.05)), max(1, int(ph * rng.uniform(0.15, 0.3))), colour, -1, cv2.LINE_AA)
+    else:
+        x = int(rng.choice([x_min, x_max]) + rng.normal(0, pw * 0.03))
+        cv2.rectangle(img, (x - max(1, int(pw * 0.04)), int(y_min - ph)), (x + max(1, int(pw * 0.04)), int(y_max + ph)), colour, -1)
+
+
+def random_plate_crop(
+    rng: np.random.Generator,
+    spec: PlateSpec | None = None,
+    out_size: tuple[int, int] = (128, 64),
+) -> tuple[np.ndarray, str, str]:
+    """A plate crop as a detector would hand it to the recogniser: (uint8 RGB image, text, kind).
+
+    The plate is drawn at a random camera resolution (down to a few pixels per character), mounted,
+    put in perspective on a car-like patch, cropped with a jittered margin around its corners, and
+    resized to `out_size` (width, height) with blur, noise, lighting and JPEG artefacts.
+    """
+    if spec is None:
+        spec = random_plate(rng)
+    out_w, out_h = int(out_size[0]), int(out_size[1])
+    w_mm, h_mm = spec.size_mm
+    shown_w = float(np.exp(rng.uniform(np.log(40), np.log(max(out_w * 2.0, 60)))))
+    shown_h = shown_w * h_mm / w_mm
+    plate = render_plate(spec, rng, scale=max(shown_w * rng.uniform(1.0, 1.3) / w_mm, 9.0 / h_mm))
+    mount, alpha, corners = _mount(plate, rng)
+    pad_x, pad_y = shown_w * 0.6, shown_h * 0.8
+    patch_w, patch_h = int(shown_w + 2 * pad_x), int(shown_h + 2 * pad_y)
+    patch = np.empty((patch_h, patch_w, 3), np.float32)
+    paint = car_paint(rng)
+    patch[:] = paint
+    patch += (_lowres_noise(rng, patch_h, patch_w, 8) - 0.5) * rng.uniform(0.02, 0.2)
+    if rng.random() < 0.6:  # bumper edge or light beside the plate
+        y = int(pad_y + shown_h * rng.uniform(0.9, 1.4))
+        cv2.rectangle(patch, (0, y), (patch_w, patch_h), tuple(float(c) for c in np.clip(paint * rng.uniform(0.2, 0.8), 0, 1)), -1)
+    if rng.random() < 0.3:
+        _draw_text(patch, _random_string(rng), int(rng.uniform(0, patch_w * 0.5)), int(rng.uniform(0, pad_y * 0.6)),
+                   max(4, int(shown_h * rng.uniform(0.15, 0.4))), tuple(float(c) for c in rng.uniform(0, 1, 3)), rng)
+    quad = _perspective_quad(rng, patch_w / 2, patch_h / 2, shown_w, shown_h, strength=float(rng.uniform(0.3, 1.2)))
+    homography = cv2.getPerspectiveTransform(corners, quad.astype(np.float32))
+    _warp_onto(patch, mount, alpha, homography)
+    if rng.random() < 0.05:
+        _occlude(patch, quad, rng)
+    # The detector's box: the plate's bounding box with a jittered margin (sometimes cutting a little).
+    (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
+    bw, bh = x_max - x_min, y_max - y_min
+    mx0, mx1 = rng.uniform(-0.03, 0.15, 2) * bw
+    my0, my1 = rng.uniform(-0.05, 0.25, 2) * bh
+    x0, x1 = int(max(0, x_min - mx0)), int(min(patch_w, x_max + mx1))
+    y0, y1 = int(max(0, y_min - my0)), int(min(patch_h, y_max + my1))
+    crop = patch[y0:max(y1, y0 + 2), x0:max(x1, x0 + 2)]
+    crop = _lighting_crop(crop, rng)
+    crop = _degrade(crop, rng, crop.shape[1] * 2)
+    crop = cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA if crop.shape[1] > out_w else cv2.INTER_LINEAR)
+    out = _to_uint8(crop)
+    if rng.random() < 0.6:
+        out = _jpeg_roundtrip(out, int(rng.integers(20, 95)))
+    return out, spec.text, spec.kind
+
+
+def _lighting_crop(img: np.ndarray, rng) -> np.ndarray:
+    r = rng.random()
+    if r < 0.12:
+        img = np.repeat(img.mean(axis=2, keepdims=True), 3, axis=2)
+    img = img * rng.uniform(0.5, 1.3) + rng.normal(0, 0.05, 3).astype(np.float32)
+    if rng.random() < 0.3:  # low contrast (haze, over-exposure)
+        c = rng.uniform(0.4, 0.8)
+        img = img * c + (1 - c) * rng.uniform(0.2, 0.8)
+    if rng.random() < 0.15:  # a shadow edge across the plate
+        h, w = img.shape[:2]
+        x = int(rng.uniform(0.1, 0.9) * w)
+        img[:, :x] *= rng.uniform(0.4, 0.8)
+    return np.clip(img, 0, 1).astype(np.float32)
