@@ -1,0 +1,74 @@
+"""recognize_plate must fit Lambda's 250 MB unzipped limit (function + layers), measured from .venv.
+
+The sizes come from the RECORD files of the installed distributions (what `sam build` installs
+from layers/common/requirements.txt and functions/recognize_plate/requirements.txt, with their
+dependencies), minus what the Lambda runtime already provides (boto3 and its dependencies), plus
+the murur package itself with its models.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from murur.local.template import REPOSITORY_ROOT
+
+LAMBDA_LIMIT_BYTES = 250 * 1024 * 1024
+PROVIDED_BY_LAMBDA = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirements(path: Path) -> list[Requirement]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [Requirement(line) for line in lines if line]
+
+
+def _closure(roots: list[Requirement]) -> set[str]:
+    """Every distribution the requirements pull in, following extras and environment markers."""
+    seen: set[str] = set()
+    pending = [(root, frozenset(root.extras)) for root in roots]
+    while pending:
+        requirement, extras = pending.pop()
+        name = _canonical(requirement.name)
+        if name in seen and not extras:
+            continue
+        seen.add(name)
+        for dependency in metadata.requires(name) or []:
+            child = Requirement(dependency)
+            environment_ok = child.marker is None or any(
+                child.marker.evaluate({"extra": extra}) for extra in (extras or {""})
+            )
+            if environment_ok:
+                pending.append((child, frozenset(child.extras)))
+    return seen
+
+
+def _installed_bytes(distribution: str) -> int:
+    files = metadata.files(distribution) or []
+    # Bytecode is written at install time here; sam build ships sources only.
+    return sum(f.size or 0 for f in files if f.hash is not None and "__pycache__" not in f.parts)
+
+
+def _tree_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def test_recognize_plate_package_fits_in_lambda() -> None:
+    roots = _requirements(REPOSITORY_ROOT / "layers/common/requirements.txt")
+    roots += _requirements(REPOSITORY_ROOT / "functions/recognize_plate/requirements.txt")
+    distributions = _closure(roots) - PROVIDED_BY_LAMBDA
+    assert {"numpy", "onnxruntime", "pydantic", "aws-lambda-powertools"} <= distributions
+    sizes = {name: _installed_bytes(name) for name in distributions}
+    murur_package = _tree_bytes(REPOSITORY_ROOT / "layers/common/python/murur")
+    function_code = _tree_bytes(REPOSITORY_ROOT / "functions/recognize_plate")
+    total = sum(sizes.values()) + murur_package + function_code
+    largest = ", ".join(f"{n} {s / 2**20:.0f} MB" for n, s in sorted(sizes.items(), key=lambda i: -i[1])[:6])
+    assert total <= LAMBDA_LIMIT_BYTES, f"{total / 2**20:.0f} MB > 250 MB ({largest})"
+    # opencv must stay out of the Lambda: alone it would take about 150 MB.
+    assert "opencv-python-headless" not in distributions and "opencv-python" not in distributions
