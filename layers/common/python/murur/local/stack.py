@@ -124,6 +124,17 @@ class LocalStack:
                 provision(logical_id, self.template.resolve(spec.get("Properties", {})))
         for logical_id, spec in self.template.of_type("AWS::Serverless::StateMachine").items():
             self._create_state_machine(logical_id, self.template.resolve(spec["Properties"]))
+        self._observe_portal_bus()
+
+    def _observe_portal_bus(self) -> None:
+        """Locally the Khidmati portal is a queue: a rule on the portal bus copies every event to it."""
+        sqs, events = self.client("sqs"), self.client("events")
+        queue_url = sqs.create_queue(QueueName=f"{self.template.stack_name}-portal-observer")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        bus = self.name("PortalEventBus")
+        events.put_rule(Name="portal-observer", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+        events.put_targets(Rule="portal-observer", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+        self._portal_queue_url = queue_url
 
     def _create_table(self, logical_id: str, properties: dict[str, Any]) -> None:
         request: dict[str, Any] = {
@@ -224,6 +235,29 @@ class LocalStack:
     def state_machine_arn(self) -> str:
         (logical_id,) = self.template.of_type("AWS::Serverless::StateMachine")
         return self.arn(logical_id)
+
+    # -------------------------------------------------------------- what went out
+    def sms_outbox(self) -> list[dict[str, str]]:
+        """Every SMS published to a phone number, oldest first (moto keeps them instead of sending)."""
+        from moto.sns.models import sns_backends
+
+        backend = sns_backends[self.template.account_id][self.region]
+        return [
+            {"message_id": message_id, "phone_number": phone, "message": message}
+            for message_id, (phone, message) in backend.sms_messages.items()
+        ]
+
+    def portal_events(self) -> list[dict[str, Any]]:
+        """Events put on the portal bus since the last call (drained from the observer queue)."""
+        sqs = self.client("sqs")
+        received: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self._portal_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return received
+            for message in batch:
+                received.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self._portal_queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     # -------------------------------------------------------------- the camera side
     def upload_frame(self, body: bytes, *, key: str, metadata: dict[str, str] | None = None,

@@ -1,0 +1,81 @@
+"""The demo registry: cameras and vehicles as the agreed table items, written straight to the tables.
+
+Reference data of a real deployment comes from the ministry and the camera operator; locally the
+demo, the CLI and the end-to-end tests share this small, realistic set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+
+
+@dataclass(frozen=True)
+class DemoCamera:
+    camera_id: str
+    status: str
+    name: str
+    road: str
+    region_code: str
+    latitude: Decimal
+    longitude: Decimal
+    speed_limit_kmh: int
+    installed_at: str
+
+
+@dataclass(frozen=True)
+class DemoVehicle:
+    plate: str
+    owner_name: str
+    owner_nni: str
+    owner_phone: str | None
+    language: str
+    make: str
+    model: str
+    colour: str
+
+
+CAMERAS = [
+    DemoCamera("NKC-TVZ-01", "ACTIVE", "Carrefour Madrid", "Avenue Gamal Abdel Nasser", "00",
+               Decimal("18.0866"), Decimal("-15.9785"), 50, "2025-03-01T08:00:00+00:00"),
+    DemoCamera("NKC-KSR-02", "ACTIVE", "Ksar, route de l'aéroport", "Route de l'Aéroport", "00",
+               Decimal("18.1107"), Decimal("-15.9530"), 60, "2025-04-15T08:00:00+00:00"),
+    DemoCamera("NDB-RN2-01", "ACTIVE", "RN2 entrée Nouadhibou", "Route nationale 2", "08",
+               Decimal("20.9420"), Decimal("-17.0380"), 80, "2025-06-10T08:00:00+00:00"),
+    DemoCamera("NKC-OLD-09", "RETIRED", "Ancien poste Capitale", "Avenue Charles de Gaulle", "00",
+               Decimal("18.0790"), Decimal("-15.9650"), 50, "2019-01-20T08:00:00+00:00"),
+]
+
+VEHICLES = [
+    DemoVehicle("4821AB00", "محمد ولد أحمد", "1234567890", "+22236123456", "ar", "Toyota", "Hilux", "blanc"),
+    DemoVehicle("1907KN00", "Aminata Ba", "2345678901", "+22246234567", "fr", "Peugeot", "301", "gris"),
+    DemoVehicle("3350CD08", "فاطمة منت سيدي", "3456789012", "+22222345678", "ar", "Hyundai", "Accent", "rouge"),
+    DemoVehicle("6142MR06", "Oumar Sy", "4567890123", "+22237456789", "fr", "Toyota", "Corolla", "noir"),
+    DemoVehicle("2718EH00", "أحمد سالم ولد الشيخ", "5678901234", "+22248567890", "ar", "Mercedes", "190", "bleu"),
+    # No phone on file: the violation is issued and the portal hears of it, but no SMS goes out.
+    DemoVehicle("5093TA04", "Mariem Diallo", "6789012345", None, "fr", "Renault", "Logan", "blanc"),
+]
+
+UNKNOWN_PLATES = ["7777ZZ05", "8006QX11"]
+
+_serializer = TypeSerializer()
+
+
+def _item(record: Any) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in asdict(record).items() if value is not None}
+
+
+def seed_registry(stack: Any) -> None:
+    """Write the demo cameras and vehicles into a provisioned LocalStack."""
+    dynamodb = stack.client("dynamodb")
+    for camera in CAMERAS:
+        dynamodb.put_item(TableName=stack.name("CamerasTable"), Item=_item(camera))
+    for vehicle in VEHICLES:
+        dynamodb.put_item(TableName=stack.name("VehiclesTable"), Item=_item(vehicle))
+
+
+def vehicle(plate: str) -> DemoVehicle:
+    return next(v for v in VEHICLES if v.plate == plate)
