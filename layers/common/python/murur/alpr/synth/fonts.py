@@ -105,6 +105,12 @@ def text_mask(face: Face, text: str, height: int, stroke: float = 0.0) -> np.nda
 GLYPH_REFERENCE_HEIGHT = 96
 
 
+@lru_cache(maxsize=2048)
+def fixed_text_mask(face_name: str, text: str) -> np.ndarray:
+    """`text_mask` at the reference height, cached: for the recurring words (state names, "RIM")."""
+    return text_mask(FACES_BY_NAME[face_name], text, GLYPH_REFERENCE_HEIGHT // 2)
+
+
 @lru_cache(maxsize=8192)
 def _reference_glyph(face_name: str, ch: str, stroke_step: int) -> np.ndarray:
     return text_mask(FACES_BY_NAME[face_name], ch, GLYPH_REFERENCE_HEIGHT, stroke_step / 100.0)
@@ -121,3 +127,46 @@ def glyph_mask(face: Face, ch: str, height: int, stroke: float = 0.0, squeeze: f
     width = max(int(round(ref.shape[1] * height / ref.shape[0] * squeeze)), 1)
     interp = cv2.INTER_AREA if height < ref.shape[0] else cv2.INTER_LINEAR
     return cv2.resize(ref, (width, height), interpolation=interp)
+
+
+@lru_cache(maxsize=8192)
+def _line_glyph(face_name: str, ch: str) -> np.ndarray:
+    """One character on the face's full line height (ascender to descender), tight horizontally."""
+    face = FACES_BY_NAME[face_name]
+    size = GLYPH_REFERENCE_HEIGHT // 2
+    if face.hershey is not None:
+        scale = cv2.getFontScaleFromHeight(face.hershey, size, 1)
+        thickness = max(1, size // 12)
+        (w, h), base = cv2.getTextSize(ch, face.hershey, scale, thickness)
+        canvas = np.zeros((h + base + 2 * thickness, w + 2 * thickness), np.uint8)
+        cv2.putText(canvas, ch, (thickness, h + thickness), face.hershey, scale, 255, thickness, cv2.LINE_AA)
+    else:
+        font = truetype(face.file, size)
+        ascent, descent = font.getmetrics()
+        advance = max(1, int(round(font.getlength(ch))))
+        img = Image.new("L", (advance + 2, ascent + descent), 0)
+        ImageDraw.Draw(img).text((1, 0), ch, font=font, fill=255)
+        canvas = np.asarray(img)
+    return canvas.astype(np.float32) / 255.0
+
+
+def line_mask(face: Face, text: str, height: int, tracking: float = 0.0) -> np.ndarray:
+    """Coverage mask of a line of any text (mixed case, punctuation), `height` px from ascender to
+    descender, assembled from cached glyphs (much faster than rasterising every random string)."""
+    glyphs = [_line_glyph(face.name, ch) for ch in text]
+    if not glyphs:
+        return np.zeros((max(height, 1), 1), np.float32)
+    ref_h = max(g.shape[0] for g in glyphs)
+    gap = int(round(tracking * ref_h))
+    width = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
+    line = np.zeros((ref_h, max(width, 1)), np.float32)
+    x = 0
+    for g in glyphs:
+        w = min(g.shape[1], line.shape[1] - x)
+        if w > 0:
+            np.maximum(line[: g.shape[0], x : x + w], g[:, :w], out=line[: g.shape[0], x : x + w])
+        x += g.shape[1] + gap
+    height = max(int(height), 1)
+    new_w = max(1, int(round(line.shape[1] * height / ref_h)))
+    interp = cv2.INTER_AREA if height < ref_h else cv2.INTER_LINEAR
+    return cv2.resize(line, (new_w, height), interpolation=interp)

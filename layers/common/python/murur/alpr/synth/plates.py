@@ -291,13 +291,18 @@ def _draw_separator(canvas, kind: str, cx: int, y0: int, char_h: int, colour, rn
             cv2.ellipse(canvas, (cx, y + h // 2), (max(1, w // 2), max(1, h // 2)), 0, 0, 360, col, -1, cv2.LINE_AA)
 
 
-def _small_text(canvas, text: str, box, colour, rng, face_name: str | None = None, italic: bool = False) -> None:
-    """Small print (state name, slogan, dealer name) fitted into `box`."""
+def _small_text(canvas, text: str, box, colour, rng, face_name: str | None = None, italic: bool = False,
+                fixed: bool = True) -> None:
+    """Small print (state name, slogan, dealer name) fitted into `box`.
+
+    `fixed` texts come from a small vocabulary and are rasterised once (cached); others are assembled
+    from cached glyphs.
+    """
     bx, by, bw, bh = box
     if bh < 3 or bw < 6 or not text:
         return
     face = FACES_BY_NAME[face_name or _choice(rng, fonts.SMALL_PRINT_FACES)]
-    mask = fonts.text_mask(face, text, max(bh, 6))
+    mask = fonts.fixed_text_mask(face.name, text) if fixed else fonts.line_mask(face, text, max(bh, 6))
     scale = min(bh / mask.shape[0], bw / mask.shape[1])
     w, h = max(1, int(mask.shape[1] * scale)), max(1, int(mask.shape[0] * scale))
     mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)
@@ -491,7 +496,7 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
                     state_colour, rng, italic=rng.random() < 0.4)
         if rng.random() < 0.8:
             _small_text(canvas, _slogan(rng), (int(W * 0.2), int(H * (1 - band_bottom) + H * 0.02), int(W * 0.6),
-                                                int(H * band_bottom * 0.65)), scheme["ink"], rng)
+                                                int(H * band_bottom * 0.65)), scheme["ink"], rng, fixed=False)
         for corner in range(int(rng.integers(0, 3))):  # registration stickers in the top corners
             sw, sh = int(W * 0.12), int(H * 0.16)
             sx = int(W * 0.04) if corner == 0 else W - sw - int(W * 0.04)

@@ -42,62 +42,95 @@ class Scene:
 # ----------------------------------------------------------------------------- backgrounds
 
 
+def _muted(rng, sat_max: float = 0.35, v_lo: float = 0.15, v_hi: float = 0.85) -> np.ndarray:
+    """A natural, mostly desaturated colour (RGB floats)."""
+    hsv = np.uint8([[[int(rng.integers(0, 180)), int(rng.uniform(0, sat_max) * 255), int(rng.uniform(v_lo, v_hi) * 255)]]])
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32) / 255.0
+
+
 def _lowres_noise(rng, h: int, w: int, cells: int, channels: int = 3) -> np.ndarray:
     small = rng.random((max(2, h // cells), max(2, w // cells), channels)).astype(np.float32)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC).reshape(h, w, channels)
 
 
 def _background(rng, w: int, h: int) -> np.ndarray:
-    """Road, kerb, wall or vegetation-like layers with random shapes; float32 0..1."""
-    base = rng.uniform(0.25, 0.7, 3).astype(np.float32)
-    top = np.clip(base + rng.normal(0, 0.15, 3), 0, 1).astype(np.float32)
-    t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
-    img = top * (1 - t) + base * t
-    img = img + (_lowres_noise(rng, h, w, int(rng.integers(4, 32))) - 0.5) * rng.uniform(0.05, 0.3)
-    img = np.array(np.broadcast_to(img, (h, w, 3)), dtype=np.float32)
-    # Horizon: a band of buildings / vegetation / kerb.
-    for _ in range(int(rng.integers(1, 4))):
-        y = int(rng.uniform(0.05, 0.7) * h)
-        band_h = int(rng.uniform(0.03, 0.25) * h)
-        colour = tuple(float(c) for c in rng.uniform(0.1, 0.8, 3))
-        cv2.rectangle(img, (0, y), (w, y + band_h), colour, -1)
-    # Lane markings, poles, random shapes.
-    for _ in range(int(rng.integers(2, 9))):
-        colour = tuple(float(c) for c in rng.uniform(0, 1, 3))
-        choice = rng.random()
-        if choice < 0.35:
-            p = (int(rng.integers(0, w)), int(rng.integers(0, h)))
-            q = (int(rng.integers(0, w)), int(rng.integers(0, h)))
-            cv2.line(img, p, q, colour, int(rng.integers(1, max(2, w // 100))), cv2.LINE_AA)
-        elif choice < 0.7:
-            x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
-            cv2.rectangle(img, (x, y), (x + int(rng.integers(4, w // 3)), y + int(rng.integers(4, h // 3))), colour, -1)
+    """A street-like frame: sky or buildings above a horizon, road below, poles, trees, markings."""
+    horizon = int(h * rng.uniform(-0.1, 0.6))
+    img = np.empty((h, w, 3), np.float32)
+    upper = _muted(rng, 0.4, 0.3, 0.95)
+    road = _muted(rng, 0.08, 0.25, 0.65)
+    if horizon > 0:
+        img[:horizon] = upper
+    img[max(horizon, 0):] = road
+    # Low-frequency texture, mostly luminance (asphalt, concrete, foliage).
+    texture = _lowres_noise(rng, h, w, int(rng.integers(6, 40)), 1)
+    img += (texture - 0.5) * rng.uniform(0.05, 0.25)
+    if horizon > 0:
+        for _ in range(int(rng.integers(0, 6))):  # buildings, walls, trees along the horizon
+            x0 = int(rng.integers(-w // 4, w))
+            bw, bh = int(rng.uniform(0.08, 0.5) * w), int(rng.uniform(0.2, 1.0) * horizon)
+            colour = tuple(float(c) for c in _muted(rng, 0.5, 0.1, 0.9))
+            if rng.random() < 0.3:
+                cv2.ellipse(img, (x0 + bw // 2, horizon - bh // 2), (max(1, bw // 2), max(1, bh // 2)), 0, 0, 360,
+                            tuple(float(c) for c in _muted(rng, 0.6, 0.1, 0.45) * [0.7, 1.0, 0.6]), -1)
+                continue
+            cv2.rectangle(img, (x0, horizon - bh), (x0 + bw, horizon), colour, -1)
+            if bw > 20 and bh > 20 and rng.random() < 0.6:  # windows
+                win = tuple(float(c) for c in _muted(rng, 0.2, 0.05, 0.5))
+                step = max(6, int(bw / rng.uniform(3, 8)))
+                for wx in range(x0 + step // 3, x0 + bw - step // 2, step):
+                    for wy in range(horizon - bh + step // 3, horizon - step // 2, step):
+                        cv2.rectangle(img, (wx, wy), (wx + step // 2, wy + step // 2), win, -1)
+        kerb = tuple(float(c) for c in _muted(rng, 0.1, 0.4, 0.9))
+        cv2.rectangle(img, (0, horizon), (w, horizon + max(1, int(h * rng.uniform(0.005, 0.03)))), kerb, -1)
+    # Lane markings in perspective.
+    vanish_x = rng.uniform(-0.5, 1.5) * w
+    for _ in range(int(rng.integers(0, 4))):
+        bottom_x = rng.uniform(-0.5, 1.5) * w
+        colour = (0.9, 0.9, 0.88) if rng.random() < 0.7 else (0.85, 0.7, 0.15)
+        p0 = np.array([vanish_x, max(horizon, 0)], np.float32)
+        p1 = np.array([bottom_x, h], np.float32)
+        width = max(1, int(w * rng.uniform(0.003, 0.015)))
+        dashes = int(rng.integers(1, 8))
+        for i in range(dashes):
+            a, b = i / dashes, (i + rng.uniform(0.4, 1.0)) / dashes
+            pa, pb = p0 + (p1 - p0) * a, p0 + (p1 - p0) * b
+            cv2.line(img, (int(pa[0]), int(pa[1])), (int(pb[0]), int(pb[1])), colour, width, cv2.LINE_AA)
+    for _ in range(int(rng.integers(0, 4))):  # poles, posts, shapes
+        colour = tuple(float(c) for c in _muted(rng, 0.4, 0.05, 0.9))
+        if rng.random() < 0.6:
+            x = int(rng.integers(0, w))
+            cv2.rectangle(img, (x, int(rng.integers(0, h // 2))), (x + max(1, int(w * rng.uniform(0.003, 0.02))), h), colour, -1)
         else:
             cv2.ellipse(img, (int(rng.integers(0, w)), int(rng.integers(0, h))),
-                        (int(rng.integers(3, w // 6)), int(rng.integers(3, h // 6))), float(rng.uniform(0, 180)),
-                        0, 360, colour, -1, cv2.LINE_AA)
+                        (int(rng.integers(3, max(4, w // 6))), int(rng.integers(3, max(4, h // 6)))),
+                        float(rng.uniform(0, 180)), 0, 360, colour, -1, cv2.LINE_AA)
     return img
 
 
 def _random_string(rng) -> str:
     r = rng.random()
-    if r < 0.35:
-        return random_foreign_text(rng, 3, 9)  # plate-like strings that are NOT plates
-    if r < 0.55:
+    if r < 0.3:
+        return random_foreign_text(rng, 4, 8)  # plate-like strings that are NOT plates
+    if r < 0.5:
         return f"{rng.integers(100, 999)}-{rng.integers(100, 999)}-{rng.integers(1000, 9999)}"
-    if r < 0.65:
+    if r < 0.58:
         return f"20{rng.integers(10, 30)}-{rng.integers(1, 12):02d}-{rng.integers(1, 28):02d} {rng.integers(0, 23):02d}:{rng.integers(0, 59):02d}"
-    words = [_PLAIN_WORDS[int(i)] for i in rng.integers(0, len(_PLAIN_WORDS), int(rng.integers(1, 3)))]
-    return " ".join(words)
+    words = [_PLAIN_WORDS[int(i)] for i in rng.integers(0, len(_PLAIN_WORDS), int(rng.integers(1, 4)))]
+    text = " ".join(words)
+    return text.lower() if rng.random() < 0.2 else text
+
+
+def _text_mask(text: str, height: int, rng) -> np.ndarray:
+    face = fonts.pick_face(rng)
+    mask = fonts.line_mask(face, text, max(int(height), 2))
+    squeeze = rng.uniform(0.75, 1.2)
+    return cv2.resize(mask, (max(1, int(mask.shape[1] * squeeze)), mask.shape[0]), interpolation=cv2.INTER_AREA)
 
 
 def _draw_text(img: np.ndarray, text: str, x: int, y: int, height: int, colour, rng) -> tuple[int, int]:
-    """Text in a random face at (x, y) top-left; returns its (width, height)."""
-    face = fonts.pick_face(rng)
-    mask = fonts.text_mask(face, text, max(height, 6))
-    if mask.shape[0] != height and height > 0:
-        scale = height / mask.shape[0]
-        mask = cv2.resize(mask, (max(1, int(mask.shape[1] * scale * rng.uniform(0.7, 1.2))), height), interpolation=cv2.INTER_AREA)
+    """Text in a random face with its top-left at (x, y); returns its (width, height)."""
+    mask = _text_mask(text, height, rng)
     _paint(img, mask, colour, x, y)
     return mask.shape[1], mask.shape[0]
 
@@ -109,7 +142,17 @@ def _paint(img: np.ndarray, mask: np.ndarray, colour, x: int, y: int) -> None:
     if x1 <= x0 or y1 <= y0:
         return
     m = mask[y0 - y : y1 - y, x0 - x : x1 - x, None]
-    img[y0:y1, x0:x1] = img[y0:y1, x0:x1] * (1 - m) + m * np.asarray(colour, np.float32)
+    region = img[y0:y1, x0:x1]
+    region *= 1 - m
+    region += m * np.asarray(colour, np.float32)
+
+
+def _contrasting(rng, background) -> tuple[float, float, float]:
+    bg = np.asarray(background, np.float32)
+    base = np.float32([0.05, 0.05, 0.05]) if bg.mean() > 0.5 else np.float32([0.95, 0.95, 0.92])
+    if rng.random() < 0.4:
+        base = np.clip(base + rng.uniform(-0.4, 0.4, 3), 0, 1)
+    return tuple(float(c) for c in base)
 
 
 def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, int, int]]) -> None:
@@ -117,22 +160,26 @@ def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, i
     H, W = img.shape[:2]
     for _ in range(count):
         text = _random_string(rng)
-        height = int(np.exp(rng.uniform(np.log(max(6, H * 0.012)), np.log(max(8, H * 0.08)))))
-        x, y = int(rng.integers(-W // 10, W)), int(rng.integers(0, max(1, H - height)))
-        approx_w = int(height * 0.6 * len(text))
-        if any(x < bx2 and x + approx_w > bx1 and y < by2 and y + height > by1 for bx1, by1, bx2, by2 in avoid):
+        height = int(np.exp(rng.uniform(np.log(max(5, H * 0.012)), np.log(max(8, H * 0.07)))))
+        mask = _text_mask(text, height, rng)
+        mh, mw = mask.shape
+        x, y = int(rng.integers(-W // 10, W)), int(rng.integers(0, max(1, H - mh)))
+        pad = max(1, mh // 3)
+        if any(x - pad < bx2 and x + mw + pad > bx1 and y - pad < by2 and y + mh + pad > by1 for bx1, by1, bx2, by2 in avoid):
             continue
-        if rng.random() < 0.5:  # on a sign board
-            pad = max(1, height // 4)
-            board = tuple(float(c) for c in rng.uniform(0, 1, 3))
-            cv2.rectangle(img, (x - pad, y - pad), (x + approx_w + pad, y + height + pad), board, -1)
-            colour = tuple(float(1 - c) if abs(c - 0.5) > 0.2 else float(c > 0.5) for c in board)
+        if rng.random() < 0.5:  # on a sign board, wide or tall enough not to look like a plate
+            board = _muted(rng, 0.8, 0.1, 0.95)
+            extra_w = int(mw * rng.uniform(0.1, 0.8))
+            extra_h = int(mh * rng.choice([0.3, 2.0, 3.0]))
+            cv2.rectangle(img, (x - pad - extra_w // 2, y - pad), (x + mw + pad + extra_w // 2, y + mh + pad + extra_h),
+                          tuple(float(c) for c in board), -1)
+            colour = _contrasting(rng, board)
         else:
-            colour = tuple(float(c) for c in rng.uniform(0, 1, 3))
-        _draw_text(img, text, x, y, height, colour, rng)
+            colour = _contrasting(rng, img[min(max(y, 0), H - 1), min(max(x, 0), W - 1)])
+        _paint(img, mask, colour, x, y)
     if rng.random() < 0.3:  # camera timestamp overlay
         stamp = f"20{rng.integers(10, 30)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d} {rng.integers(0, 24):02d}:{rng.integers(0, 60):02d}:{rng.integers(0, 60):02d}"
-        _draw_text(img, stamp, int(W * 0.005), int(H * 0.005), max(6, int(H * 0.02)), (1.0, 1.0, 1.0), rng)
+        _draw_text(img, stamp, int(W * 0.005), int(H * 0.005), max(6, int(H * 0.025)), (1.0, 1.0, 1.0), rng)
 
 
 # ----------------------------------------------------------------------------- plate mounting
@@ -215,46 +262,67 @@ def _warp_onto(canvas: np.ndarray, src: np.ndarray, src_alpha: np.ndarray, homog
     region += warped[..., :3] * a
 
 
-def _car_rear(canvas: np.ndarray, quad: np.ndarray, rng) -> tuple[int, int, int, int]:
-    """A car's rear (or front) around the plate: body, bumper, lights, window; returns its box."""
+def _car_rear(
+    canvas: np.ndarray, quad: np.ndarray, plate_w_mm: float, rng, keep_clear: list[tuple[int, int, int, int]]
+) -> tuple[int, int, int, int] | None:
+    """A vehicle's rear (or front) around the plate, at the plate's scale: body, window, lights,
+    bumper, wheels and its shadow on the road. Returns the vehicle's box, or None (and draws nothing)
+    when it would cover one of the `keep_clear` boxes (plates already in the picture)."""
     H, W = canvas.shape[:2]
     (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
     pw, ph = x_max - x_min, y_max - y_min
-    cx = (x_min + x_max) / 2 + rng.normal(0, pw * 0.3)
-    body_w = pw * rng.uniform(3.5, 6.0)
-    body_top = y_min - ph * rng.uniform(2.5, 6.0)
-    body_bottom = y_max + ph * rng.uniform(0.8, 2.0)
-    paint = car_paint(rng)
+    px_per_mm = pw / plate_w_mm
+    truck = rng.random() < 0.15
+    body_w = px_per_mm * rng.uniform(1650, 1950) * (1.25 if truck else 1.0)
+    cx = (x_min + x_max) / 2 + rng.normal(0, body_w * 0.06)
+    above = px_per_mm * rng.uniform(700, 1100) * (1.8 if truck else 1.0)
+    below = px_per_mm * rng.uniform(350, 600)
     x0, x1 = int(cx - body_w / 2), int(cx + body_w / 2)
-    y0, y1 = int(body_top), int(body_bottom)
-    radius = int(body_w * 0.08)
-    cv2.rectangle(canvas, (x0, y0 + radius), (x1, y1), tuple(float(c) for c in paint), -1)
-    cv2.rectangle(canvas, (x0 + radius, y0), (x1 - radius, y1), tuple(float(c) for c in paint), -1)
-    # Shading across the body.
+    y0, y1 = int(y_min - above), int(y_max + below)
+    paint = car_paint(rng)
+    if any(x0 < b[2] and x1 > b[0] and y0 < b[3] and y1 + below * 0.5 > b[1] for b in keep_clear):
+        return None
+    # Shadow on the road, then wheels, then the body.
+    shadow = (0.08, 0.08, 0.08)
+    cv2.ellipse(canvas, (int(cx), y1), (int(body_w * 0.55), max(1, int(below * 0.35))), 0, 0, 360, shadow, -1)
+    wheel_w, wheel_h = int(body_w * 0.13), int(below * 0.5)
+    for wx in (x0 + int(body_w * 0.05), x1 - int(body_w * 0.05) - wheel_w):
+        cv2.rectangle(canvas, (wx, y1 - wheel_h // 2), (wx + wheel_w, y1 + wheel_h // 2), (0.05, 0.05, 0.05), -1)
+    radius = max(1, int(body_w * rng.uniform(0.03, 0.12)))
+    colour = tuple(float(c) for c in paint)
+    cv2.rectangle(canvas, (x0, y0 + radius), (x1, y1), colour, -1)
+    cv2.rectangle(canvas, (x0 + radius, y0), (x1 - radius, y1), colour, -1)
+    for cxr in (x0 + radius, x1 - radius):
+        cv2.circle(canvas, (cxr, y0 + radius), radius, colour, -1, cv2.LINE_AA)
     bx0, by0, bx1, by1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
-    if bx1 > bx0 and by1 > by0:
-        t = np.linspace(rng.uniform(0.75, 1.0), rng.uniform(0.9, 1.2), by1 - by0, dtype=np.float32)[:, None, None]
+    if bx1 > bx0 and by1 > by0:  # light falls off down the body
+        t = np.linspace(rng.uniform(0.95, 1.15), rng.uniform(0.6, 0.95), by1 - by0, dtype=np.float32)[:, None, None]
         canvas[by0:by1, bx0:bx1] *= t
-    # Rear window.
-    if rng.random() < 0.8:
-        wy1 = int(y_min - ph * rng.uniform(1.2, 2.5))
-        if wy1 > y0 + radius:
-            cv2.rectangle(canvas, (int(x0 + body_w * 0.12), y0 + radius // 2), (int(x1 - body_w * 0.12), wy1),
-                          tuple(float(c) for c in rng.uniform(0.02, 0.25, 3)), -1)
-    # Bumper.
-    by = int(y_max + ph * rng.uniform(0.1, 0.5))
-    cv2.rectangle(canvas, (x0, by), (x1, y1), tuple(float(c) for c in np.clip(paint * rng.uniform(0.3, 0.9), 0, 1)), -1)
-    # Lights either side of the plate.
-    light = (rng.uniform(0.6, 0.95), rng.uniform(0.0, 0.15), rng.uniform(0.0, 0.1)) if rng.random() < 0.7 else (0.9, 0.9, 0.85)
-    ly = int(y_min - ph * rng.uniform(0.3, 1.5))
-    lh, lw = int(ph * rng.uniform(0.6, 1.4)), int(pw * rng.uniform(0.3, 0.8))
-    for lx in (x0 + int(body_w * 0.03), x1 - int(body_w * 0.03) - lw):
-        cv2.rectangle(canvas, (lx, ly), (lx + lw, ly + lh), light, -1)
-    # Lettering on the body (a brand badge or a company van's paint job): not a plate.
-    if rng.random() < 0.4:
-        text_h = max(4, int(ph * rng.uniform(0.2, 0.6)))
-        colour = tuple(float(c) for c in rng.uniform(0, 1, 3))
-        _draw_text(canvas, _random_string(rng), int(cx - body_w * 0.3), int(y_min - ph * rng.uniform(1.0, 2.5)), text_h, colour, rng)
+    if not truck and rng.random() < 0.85:  # rear window
+        wy1 = int(y_min - px_per_mm * rng.uniform(300, 550))
+        wy0 = int(y0 + (wy1 - y0) * rng.uniform(0.05, 0.3))
+        if wy1 > wy0 + 2:
+            inset_top, inset_bottom = body_w * rng.uniform(0.15, 0.25), body_w * rng.uniform(0.08, 0.14)
+            pts = np.int32([[x0 + inset_top, wy0], [x1 - inset_top, wy0], [x1 - inset_bottom, wy1], [x0 + inset_bottom, wy1]])
+            glass = _muted(rng, 0.2, 0.03, 0.3)
+            cv2.fillConvexPoly(canvas, pts, tuple(float(c) for c in glass), cv2.LINE_AA)
+    # Bumper below the plate.
+    bumper_y = int(y_max + ph * rng.uniform(0.1, 0.6))
+    bumper = np.clip(paint * rng.uniform(0.2, 1.0), 0, 1) if rng.random() < 0.6 else _muted(rng, 0.05, 0.05, 0.25)
+    cv2.rectangle(canvas, (x0, bumper_y), (x1, y1 - int(below * 0.25)), tuple(float(c) for c in bumper), -1)
+    # Lights either side.
+    if rng.random() < 0.9:
+        light = (rng.uniform(0.6, 0.95), rng.uniform(0.0, 0.15), rng.uniform(0.0, 0.1)) if rng.random() < 0.75 else (0.92, 0.9, 0.85)
+        lh, lw = int(px_per_mm * rng.uniform(100, 300)), int(px_per_mm * rng.uniform(120, 350))
+        ly = int(y_min - px_per_mm * rng.uniform(50, 400))
+        for lx in (x0 + int(body_w * 0.02), x1 - int(body_w * 0.02) - lw):
+            cv2.rectangle(canvas, (lx, ly), (lx + lw, ly + lh), light, -1)
+    # Lettering on the body (badge, model name, a company van's paint job): not a plate.
+    if rng.random() < 0.45:
+        text_h = max(3, int(ph * rng.uniform(0.15, 0.6)))
+        colour = _contrasting(rng, paint)
+        _draw_text(canvas, _random_string(rng), int(cx + rng.uniform(-0.45, 0.1) * body_w),
+                   int(y_min - ph * rng.uniform(1.0, 3.0)), text_h, colour, rng)
     return x0, y0, x1, y1
 
 
@@ -290,10 +358,32 @@ def _lighting(img: np.ndarray, rng, plate_quads: list[np.ndarray]) -> np.ndarray
         glow = np.exp(-(((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * radius**2))).astype(np.float32)
         img += glow[..., None] * rng.uniform(0.2, 0.8)
     np.clip(img, 0, 1, out=img)
-    if mode != "day":
-        return img
+    return img
+
+
+def _gamma(img: np.ndarray, rng) -> np.ndarray:
+    """Camera tone curve on the final uint8 image (a lookup table is far cheaper than a float power)."""
     gamma = rng.uniform(0.7, 1.4)
-    return np.power(img, gamma, dtype=np.float32)
+    lut = (np.power(np.arange(256) / 255.0, gamma) * 255 + 0.5).astype(np.uint8)
+    return cv2.LUT(img, lut)
+
+
+_NOISE_BANK: np.ndarray | None = None
+
+
+def _noise(rng, h: int, w: int, channels: int) -> np.ndarray:
+    """Unit Gaussian noise of shape (h, w, channels): a random window of a fixed bank when it fits
+    (drawing fresh normals costs more than the rest of a small scene), fresh otherwise."""
+    global _NOISE_BANK
+    if _NOISE_BANK is None:
+        _NOISE_BANK = np.random.default_rng(20260101).standard_normal((640, 640, 3), dtype=np.float32)
+    bank_h, bank_w = _NOISE_BANK.shape[:2]
+    if h > bank_h or w > bank_w:
+        return rng.standard_normal((h, w, channels), dtype=np.float32)
+    y, x = int(rng.integers(0, bank_h - h + 1)), int(rng.integers(0, bank_w - w + 1))
+    c = int(rng.integers(0, 3 - channels + 1))
+    window = _NOISE_BANK[y : y + h, x : x + w, c : c + channels]
+    return window[::-1] if rng.random() < 0.5 else window
 
 
 def _brighten(img: np.ndarray, quad: np.ndarray, factor: float) -> None:
@@ -326,12 +416,12 @@ def _degrade(img: np.ndarray, rng, scale_ref: float) -> np.ndarray:
         f = rng.uniform(0.35, 0.8)
         small = cv2.resize(img, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    sigma = rng.uniform(0.0, 0.05) if rng.random() < 0.8 else rng.uniform(0.05, 0.1)
+    sigma = rng.uniform(0.0, 0.04) if rng.random() < 0.85 else rng.uniform(0.04, 0.08)
     if sigma > 0.003:
-        noise = rng.standard_normal(img.shape[:2] + (1,), dtype=np.float32) * sigma
-        if rng.random() < 0.3:
-            noise = noise + rng.standard_normal(img.shape, dtype=np.float32) * sigma * 0.5
-        img = img + noise
+        h, w = img.shape[:2]
+        img = img + _noise(rng, h, w, 1) * sigma
+        if rng.random() < 0.3:  # some chroma noise
+            img = img + _noise(rng, h, w, 3) * (sigma * 0.3)
     return img
 
 
@@ -385,6 +475,8 @@ def compose_scene(
     img = _lighting(img, rng, quads)
     img = _degrade(img, rng, W)
     out = _to_uint8(img)
+    if rng.random() < 0.7:
+        out = _gamma(out, rng)
     if rng.random() < 0.6:
         out = _jpeg_roundtrip(out, int(rng.integers(25, 95)))
     return Scene(image=out, annotations=annotations)
@@ -420,8 +512,10 @@ def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, t
         # Render a little larger than shown so the warp only ever shrinks (no blocky upsampling).
         scale = max(width * rng.uniform(1.0, 1.4) / w_mm, 10.0 / h_mm)
         plate = render_plate(spec, rng, scale=scale)
-        if not any(x1 < c[2] and x2 > c[0] and y1 < c[3] and y2 > c[1] for c in cars) and rng.random() < 0.9:
-            cars.append(_car_rear(img, quad, rng))
+        if not any(x1 < c[2] and x2 > c[0] and y1 < c[3] and y2 > c[1] for c in cars) and rng.random() < 0.92:
+            car = _car_rear(img, quad, w_mm, rng, placed)
+            if car is not None:
+                cars.append(car)
         mount, alpha, corners = _mount(plate, rng)
         homography = cv2.getPerspectiveTransform(corners, quad.astype(np.float32))
         _warp_onto(img, mount, alpha, homography)
@@ -475,7 +569,7 @@ def random_plate_crop(
     if rng.random() < 0.3:
         _draw_text(patch, _random_string(rng), int(rng.uniform(0, patch_w * 0.5)), int(rng.uniform(0, pad_y * 0.6)),
                    max(4, int(shown_h * rng.uniform(0.15, 0.4))), tuple(float(c) for c in rng.uniform(0, 1, 3)), rng)
-    quad = _perspective_quad(rng, patch_w / 2, patch_h / 2, shown_w, shown_h, strength=float(rng.uniform(0.3, 1.2)))
+    quad = _perspective_quad(rng, patch_w / 2, patch_h / 2, shown_w, shown_h, strength=float(rng.uniform(0.2, 1.0)))
     homography = cv2.getPerspectiveTransform(corners, quad.astype(np.float32))
     _warp_onto(patch, mount, alpha, homography)
     if rng.random() < 0.05:
@@ -483,13 +577,16 @@ def random_plate_crop(
     # The detector's box: the plate's bounding box with a jittered margin (sometimes cutting a little).
     (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
     bw, bh = x_max - x_min, y_max - y_min
-    mx0, mx1 = rng.uniform(-0.03, 0.15, 2) * bw
-    my0, my1 = rng.uniform(-0.05, 0.25, 2) * bh
+    tight = rng.random() < 0.15  # detectors sometimes cut into the plate's edge
+    mx0, mx1 = rng.uniform(-0.025 if tight else 0.0, 0.15, 2) * bw
+    my0, my1 = rng.uniform(-0.05 if tight else 0.0, 0.25, 2) * bh
     x0, x1 = int(max(0, x_min - mx0)), int(min(patch_w, x_max + mx1))
     y0, y1 = int(max(0, y_min - my0)), int(min(patch_h, y_max + my1))
     crop = patch[y0:max(y1, y0 + 2), x0:max(x1, x0 + 2)]
     crop = _lighting_crop(crop, rng)
-    crop = _degrade(crop, rng, crop.shape[1] * 2)
+    # Small plates are already soft from rendering at low resolution: blur them less often.
+    if shown_w > 70 or rng.random() < 0.4:
+        crop = _degrade(crop, rng, crop.shape[1] * 2)
     crop = cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA if crop.shape[1] > out_w else cv2.INTER_LINEAR)
     out = _to_uint8(crop)
     if rng.random() < 0.6:
