@@ -492,8 +492,11 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
         _draw_row(canvas, rows[0], (content_x0, y_text, content_w, int(text_h)), face, scheme["ink"], rng,
                   stroke, squeeze, gap_ratio, group_gap_ratio, emboss, separator)
         state_colour = _colour(rng, _choice(rng, [(0.7, 0.05, 0.1), (0.05, 0.15, 0.5), scheme["ink"]]), 0.05)
-        _small_text(canvas, _choice(rng, _STATE_WORDS), (int(W * 0.2), int(H * 0.04), int(W * 0.6), int(top_space * 0.8)),
-                    state_colour, rng, italic=rng.random() < 0.4)
+        if rng.random() < 0.9:
+            state_w = W * rng.uniform(0.3, 0.6)
+            _small_text(canvas, _choice(rng, _STATE_WORDS),
+                        (int((W - state_w) / 2), int(H * 0.04), int(state_w), int(top_space * rng.uniform(0.45, 0.8))),
+                        state_colour, rng, italic=rng.random() < 0.4)
         if rng.random() < 0.8:
             _small_text(canvas, _slogan(rng), (int(W * 0.2), int(H * (1 - band_bottom) + H * 0.02), int(W * 0.6),
                                                 int(H * band_bottom * 0.65)), scheme["ink"], rng, fixed=False)

@@ -64,7 +64,7 @@ def _background(rng, w: int, h: int) -> np.ndarray:
     img[max(horizon, 0):] = road
     # Low-frequency texture, mostly luminance (asphalt, concrete, foliage).
     texture = _lowres_noise(rng, h, w, int(rng.integers(6, 40)), 1)
-    img += (texture - 0.5) * rng.uniform(0.05, 0.25)
+    img += (texture - 0.5) * rng.uniform(0.03, 0.15)
     if horizon > 0:
         for _ in range(int(rng.integers(0, 6))):  # buildings, walls, trees along the horizon
             x0 = int(rng.integers(-w // 4, w))
@@ -223,9 +223,9 @@ def _mount(plate: RenderedPlate, rng) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def _perspective_quad(rng, cx: float, cy: float, w: float, h: float, strength: float = 1.0) -> np.ndarray:
     """A camera's view of a w x h rectangle centred at (cx, cy): roll, yaw and pitch foreshortening."""
-    yaw = rng.normal(0, 0.12) * strength
-    pitch = rng.normal(0, 0.08) * strength
-    roll = np.deg2rad(rng.normal(0, 4) * strength)
+    yaw = float(np.clip(rng.normal(0, 0.12), -0.3, 0.3)) * strength
+    pitch = float(np.clip(rng.normal(0, 0.08), -0.2, 0.2)) * strength
+    roll = np.deg2rad(float(np.clip(rng.normal(0, 4), -12, 12)) * strength)
     hw, hh = w / 2, h / 2
     left_scale, right_scale = 1 - yaw, 1 + yaw
     top_scale, bottom_scale = 1 - pitch, 1 + pitch
@@ -416,7 +416,7 @@ def _degrade(img: np.ndarray, rng, scale_ref: float) -> np.ndarray:
         f = rng.uniform(0.35, 0.8)
         small = cv2.resize(img, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    sigma = rng.uniform(0.0, 0.04) if rng.random() < 0.85 else rng.uniform(0.04, 0.08)
+    sigma = rng.uniform(0.0, 0.03) if rng.random() < 0.85 else rng.uniform(0.03, 0.07)
     if sigma > 0.003:
         h, w = img.shape[:2]
         img = img + _noise(rng, h, w, 1) * sigma
@@ -509,13 +509,17 @@ def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, t
         pad = int(width * 0.1)
         if any(x1 - pad < b[2] and x2 + pad > b[0] and y1 - pad < b[3] and y2 + pad > b[1] for b in placed):
             continue
+        if any(x1 < c[2] and x2 > c[0] and y1 < c[3] and y2 > c[1] for c in cars):
+            continue  # would sit on another vehicle's body
+        if rng.random() < 0.92:
+            car = _car_rear(img, quad, w_mm, rng, placed)
+            if car is None and rng.random() < 0.8:
+                continue  # its vehicle would hide another plate: try elsewhere
+            if car is not None:
+                cars.append(car)
         # Render a little larger than shown so the warp only ever shrinks (no blocky upsampling).
         scale = max(width * rng.uniform(1.0, 1.4) / w_mm, 10.0 / h_mm)
         plate = render_plate(spec, rng, scale=scale)
-        if not any(x1 < c[2] and x2 > c[0] and y1 < c[3] and y2 > c[1] for c in cars) and rng.random() < 0.92:
-            car = _car_rear(img, quad, w_mm, rng, placed)
-            if car is not None:
-                cars.append(car)
         mount, alpha, corners = _mount(plate, rng)
         homography = cv2.getPerspectiveTransform(corners, quad.astype(np.float32))
         _warp_onto(img, mount, alpha, homography)
@@ -553,7 +557,8 @@ def random_plate_crop(
         spec = random_plate(rng)
     out_w, out_h = int(out_size[0]), int(out_size[1])
     w_mm, h_mm = spec.size_mm
-    shown_w = float(np.exp(rng.uniform(np.log(40), np.log(max(out_w * 2.0, 60)))))
+    # Plate width in camera pixels: log-normal around 90 px, as plates in road photos typically are.
+    shown_w = float(np.clip(np.exp(rng.normal(np.log(90), 0.45)), 32, max(out_w * 2.5, 64)))
     shown_h = shown_w * h_mm / w_mm
     plate = render_plate(spec, rng, scale=max(shown_w * rng.uniform(1.0, 1.3) / w_mm, 9.0 / h_mm))
     mount, alpha, corners = _mount(plate, rng)
@@ -562,7 +567,7 @@ def random_plate_crop(
     patch = np.empty((patch_h, patch_w, 3), np.float32)
     paint = car_paint(rng)
     patch[:] = paint
-    patch += (_lowres_noise(rng, patch_h, patch_w, 8) - 0.5) * rng.uniform(0.02, 0.2)
+    patch += (_lowres_noise(rng, patch_h, patch_w, 8, 1) - 0.5) * rng.uniform(0.02, 0.2)
     if rng.random() < 0.6:  # bumper edge or light beside the plate
         y = int(pad_y + shown_h * rng.uniform(0.9, 1.4))
         cv2.rectangle(patch, (0, y), (patch_w, patch_h), tuple(float(c) for c in np.clip(paint * rng.uniform(0.2, 0.8), 0, 1)), -1)
@@ -584,20 +589,33 @@ def random_plate_crop(
     y0, y1 = int(max(0, y_min - my0)), int(min(patch_h, y_max + my1))
     crop = patch[y0:max(y1, y0 + 2), x0:max(x1, x0 + 2)]
     crop = _lighting_crop(crop, rng)
-    # Small plates are already soft from rendering at low resolution: blur them less often.
+    # Optics and demosaicing soften everything a little; then blur, noise and compression happen at
+    # the camera's resolution, before the crop is resized for the recogniser.
+    if rng.random() < 0.7:
+        crop = cv2.GaussianBlur(crop, (0, 0), float(rng.uniform(0.3, 0.9)))
     if shown_w > 70 or rng.random() < 0.4:
         crop = _degrade(crop, rng, crop.shape[1] * 2)
-    crop = cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA if crop.shape[1] > out_w else cv2.INTER_LINEAR)
+    else:
+        crop = crop + _noise(rng, crop.shape[0], crop.shape[1], 1) * float(rng.uniform(0.0, 0.03))
     out = _to_uint8(crop)
-    if rng.random() < 0.6:
+    if rng.random() < 0.7:
         out = _jpeg_roundtrip(out, int(rng.integers(20, 95)))
+    interp = cv2.INTER_AREA if out.shape[1] > out_w else cv2.INTER_LINEAR if rng.random() < 0.7 else cv2.INTER_CUBIC
+    out = cv2.resize(out, (out_w, out_h), interpolation=interp)
     return out, spec.text, spec.kind
+
+
+def _desaturate(img: np.ndarray, amount: float) -> np.ndarray:
+    grey = img.mean(axis=2, keepdims=True)
+    return grey + (img - grey) * (1 - amount)
 
 
 def _lighting_crop(img: np.ndarray, rng) -> np.ndarray:
     r = rng.random()
     if r < 0.12:
         img = np.repeat(img.mean(axis=2, keepdims=True), 3, axis=2)
+    elif r < 0.8:  # road photos are much less saturated than the plates' paint
+        img = _desaturate(img, float(rng.uniform(0.2, 0.75)))
     img = img * rng.uniform(0.5, 1.3) + rng.normal(0, 0.05, 3).astype(np.float32)
     if rng.random() < 0.3:  # low contrast (haze, over-exposure)
         c = rng.uniform(0.4, 0.8)
