@@ -9,6 +9,7 @@ from murur.alpr.synth import (
     compose_scene,
     random_plate,
     random_plate_crop,
+    random_plate_view,
     render_plate,
 )
 
@@ -181,3 +182,21 @@ def test_random_plate_crop():
     b = random_plate_crop(rng(16))
     assert np.array_equal(a[0], b[0]) and a[1:] == b[1:]
     assert a[0].shape == (64, 128, 3)
+
+
+def test_random_plate_view_corners_frame_the_plate():
+    generator = rng(17)
+    for kind in ("mr_government", "foreign_us", "mr_two_row"):
+        spec = random_plate(generator, kind)
+        view = random_plate_view(generator, spec, plate_width=120)
+        h, w = view.image.shape[:2]
+        corners = np.asarray(view.corners)
+        assert corners.shape == (4, 2)
+        assert (corners >= 0).all() and (corners[:, 0] <= w).all() and (corners[:, 1] <= h).all()
+        # The plate is drawn at the requested camera width (perspective changes it only a little).
+        top, bottom = np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[3])
+        assert 80 < (top + bottom) / 2 < 160
+        assert (view.text, view.kind, view.rows) == (spec.text, kind, spec.rows)
+    a = random_plate_view(rng(18))
+    b = random_plate_view(rng(18))
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.corners, b.corners)

@@ -7,6 +7,7 @@ from it. Uses OpenCV, so it belongs to training and tooling, never to a Lambda f
     scene = compose_scene(rng, size=(512, 288))           # 0..3 random plates
     scene = compose_scene(rng, [PlateSpec.for_text("1234AB00")])
     crop, text, kind = random_plate_crop(rng)             # a recogniser training sample
+    view = random_plate_view(rng)                         # camera-resolution patch + plate corners
 """
 
 from murur.alpr.synth.plates import (
@@ -17,17 +18,19 @@ from murur.alpr.synth.plates import (
     random_plate,
     render_plate,
 )
-from murur.alpr.synth.scene import PlateAnnotation, Scene, compose_scene, random_plate_crop
+from murur.alpr.synth.scene import PlateAnnotation, PlateView, Scene, compose_scene, random_plate_crop, random_plate_view
 
 __all__ = [
     "KINDS",
     "KIND_WEIGHTS",
     "PlateAnnotation",
     "PlateSpec",
+    "PlateView",
     "RenderedPlate",
     "Scene",
     "compose_scene",
     "random_plate",
     "random_plate_crop",
+    "random_plate_view",
     "render_plate",
 ]

@@ -542,44 +542,86 @@ def _occlude(img: np.ndarray, quad: np.ndarray, rng) -> None:
         cv2.rectangle(img, (x - max(1, int(pw * 0.04)), int(y_min - ph)), (x + max(1, int(pw * 0.04)), int(y_max + ph)), colour, -1)
 
 
-def random_plate_crop(
-    rng: np.random.Generator,
-    spec: PlateSpec | None = None,
-    out_size: tuple[int, int] = (128, 64),
-) -> tuple[np.ndarray, str, str]:
-    """A plate crop as a detector would hand it to the recogniser: (uint8 RGB image, text, kind).
+@dataclass
+class PlateView:
+    """A plate as a camera sees it, on a small car-like patch: what `random_plate_view` returns.
 
-    The plate is drawn at a random camera resolution (down to a few pixels per character), mounted,
-    put in perspective on a car-like patch, cropped with a jittered margin around its corners, and
-    resized to `out_size` (width, height) with blur, noise, lighting and JPEG artefacts.
+    `corners` are the plate's corners in `image` (float x, y, clockwise from top-left), so a reader's
+    own rectification can be trained on exactly what it will cut at run time.
+    """
+
+    image: np.ndarray  # uint8 H x W x 3, RGB, already through optics, noise and JPEG
+    corners: np.ndarray  # float32 (4, 2)
+    text: str
+    kind: str
+    rows: tuple[str, ...]
+
+
+def random_plate_view(
+    rng: np.random.Generator, spec: PlateSpec | None = None, plate_width: float | None = None
+) -> PlateView:
+    """One plate at camera resolution in mild perspective, mounted on a car-like patch.
+
+    `plate_width` is the plate's width in camera pixels (log-normal around 90 px when None, as plates in
+    road photos typically are). Much cheaper than a scene: the patch is about 2 x 2.5 plates.
     """
     if spec is None:
         spec = random_plate(rng)
-    out_w, out_h = int(out_size[0]), int(out_size[1])
     w_mm, h_mm = spec.size_mm
-    # Plate width in camera pixels: log-normal around 90 px, as plates in road photos typically are.
-    shown_w = float(np.clip(np.exp(rng.normal(np.log(90), 0.45)), 32, max(out_w * 2.5, 64)))
+    if plate_width is None:
+        plate_width = float(np.clip(np.exp(rng.normal(np.log(90), 0.45)), 32, 320))
+    shown_w = float(plate_width)
     shown_h = shown_w * h_mm / w_mm
     plate = render_plate(spec, rng, scale=max(shown_w * rng.uniform(1.0, 1.3) / w_mm, 9.0 / h_mm))
     mount, alpha, corners = _mount(plate, rng)
-    pad_x, pad_y = shown_w * 0.6, shown_h * 0.8
+    pad_x, pad_y = shown_w * rng.uniform(0.3, 0.6), shown_h * rng.uniform(0.5, 0.8)
     patch_w, patch_h = int(shown_w + 2 * pad_x), int(shown_h + 2 * pad_y)
     patch = np.empty((patch_h, patch_w, 3), np.float32)
     paint = car_paint(rng)
     patch[:] = paint
     patch += (_lowres_noise(rng, patch_h, patch_w, 8, 1) - 0.5) * rng.uniform(0.02, 0.2)
-    if rng.random() < 0.6:  # bumper edge or light beside the plate
+    if rng.random() < 0.6:  # bumper edge below the plate
         y = int(pad_y + shown_h * rng.uniform(0.9, 1.4))
         cv2.rectangle(patch, (0, y), (patch_w, patch_h), tuple(float(c) for c in np.clip(paint * rng.uniform(0.2, 0.8), 0, 1)), -1)
     if rng.random() < 0.3:
         _draw_text(patch, _random_string(rng), int(rng.uniform(0, patch_w * 0.5)), int(rng.uniform(0, pad_y * 0.6)),
-                   max(4, int(shown_h * rng.uniform(0.15, 0.4))), tuple(float(c) for c in rng.uniform(0, 1, 3)), rng)
+                   max(4, int(shown_h * rng.uniform(0.15, 0.4))), _contrasting(rng, paint), rng)
     quad = _perspective_quad(rng, patch_w / 2, patch_h / 2, shown_w, shown_h, strength=float(rng.uniform(0.2, 1.0)))
     homography = cv2.getPerspectiveTransform(corners, quad.astype(np.float32))
     _warp_onto(patch, mount, alpha, homography)
     if rng.random() < 0.05:
         _occlude(patch, quad, rng)
-    # The detector's box: the plate's bounding box with a jittered margin (sometimes cutting a little).
+    patch = _lighting_crop(patch, rng)
+    # Optics and demosaicing soften everything a little; blur, noise and compression happen at the
+    # camera's resolution, before anyone crops or resizes.
+    if rng.random() < 0.6:
+        patch = cv2.GaussianBlur(patch, (0, 0), float(rng.uniform(0.3, 0.8)))
+    if rng.random() < (0.6 if shown_w > 70 else 0.25):
+        patch = _degrade(patch, rng, patch.shape[1])
+    else:
+        patch = patch + _noise(rng, patch_h, patch_w, 1) * float(rng.uniform(0.0, 0.03))
+    out = _to_uint8(patch)
+    if rng.random() < 0.4:
+        out = _gamma(out, rng)
+    if rng.random() < 0.7:
+        out = _jpeg_roundtrip(out, int(rng.integers(30, 95)))
+    return PlateView(image=out, corners=quad.astype(np.float32), text=spec.text, kind=spec.kind, rows=spec.rows)
+
+
+def random_plate_crop(
+    rng: np.random.Generator,
+    spec: PlateSpec | None = None,
+    out_size: tuple[int, int] = (128, 64),
+) -> tuple[np.ndarray, str, str]:
+    """A plate crop as a box detector would hand it to the recogniser: (uint8 RGB image, text, kind).
+
+    A `random_plate_view` cut around the plate's bounding box with a jittered margin (sometimes cutting
+    slightly into the plate) and resized to `out_size` (width, height).
+    """
+    out_w, out_h = int(out_size[0]), int(out_size[1])
+    view = random_plate_view(rng, spec)
+    quad = view.corners
+    patch_h, patch_w = view.image.shape[:2]
     (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
     bw, bh = x_max - x_min, y_max - y_min
     tight = rng.random() < 0.15  # detectors sometimes cut into the plate's edge
@@ -587,22 +629,9 @@ def random_plate_crop(
     my0, my1 = rng.uniform(-0.05 if tight else 0.0, 0.25, 2) * bh
     x0, x1 = int(max(0, x_min - mx0)), int(min(patch_w, x_max + mx1))
     y0, y1 = int(max(0, y_min - my0)), int(min(patch_h, y_max + my1))
-    crop = patch[y0:max(y1, y0 + 2), x0:max(x1, x0 + 2)]
-    crop = _lighting_crop(crop, rng)
-    # Optics and demosaicing soften everything a little; then blur, noise and compression happen at
-    # the camera's resolution, before the crop is resized for the recogniser.
-    if rng.random() < 0.7:
-        crop = cv2.GaussianBlur(crop, (0, 0), float(rng.uniform(0.3, 0.9)))
-    if shown_w > 70 or rng.random() < 0.4:
-        crop = _degrade(crop, rng, crop.shape[1] * 2)
-    else:
-        crop = crop + _noise(rng, crop.shape[0], crop.shape[1], 1) * float(rng.uniform(0.0, 0.03))
-    out = _to_uint8(crop)
-    if rng.random() < 0.7:
-        out = _jpeg_roundtrip(out, int(rng.integers(20, 95)))
-    interp = cv2.INTER_AREA if out.shape[1] > out_w else cv2.INTER_LINEAR if rng.random() < 0.7 else cv2.INTER_CUBIC
-    out = cv2.resize(out, (out_w, out_h), interpolation=interp)
-    return out, spec.text, spec.kind
+    crop = view.image[y0 : max(y1, y0 + 2), x0 : max(x1, x0 + 2)]
+    interp = cv2.INTER_AREA if crop.shape[1] > out_w else cv2.INTER_LINEAR if rng.random() < 0.7 else cv2.INTER_CUBIC
+    return cv2.resize(crop, (out_w, out_h), interpolation=interp), view.text, view.kind
 
 
 def _desaturate(img: np.ndarray, amount: float) -> np.ndarray:
