@@ -1,0 +1,172 @@
+"""python -m murur.local: the local stack from the command line.
+
+    python -m murur.local demo --out out/demo [--frames 36]
+    python -m murur.local upload FRAME.jpg --camera NKC-TVZ-01 --meta violation_type=SPEEDING ...
+    python -m murur.local shell           # one local stack for a whole operator session
+
+The local stack lives in this process (moto, in memory): `upload` provisions a fresh stack with
+the demo registry, runs the frame through the chain and prints what happened. For a session in
+which uploads, violations, the SMS outbox, reviews and decisions build on each other, use `shell`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cmd
+import json
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from murur.local.camera import CameraUpload, camera_metadata, frame_key
+from murur.local.demo import PlannedFrame, _describe, process, run_demo
+from murur.local.operator import ReviewNotPending, decide_review, table_items
+from murur.local.seed import CAMERAS, VEHICLES, seed_registry
+from murur.local.stack import LocalStack
+from murur.workflow import ViolationType
+
+
+def _upload_from_file(path: Path, camera: str, meta: list[str], vendor_frame_id: str | None) -> CameraUpload:
+    pairs = dict(item.split("=", 1) for item in meta)
+    captured_at = datetime.fromisoformat(pairs.pop("captured_at")) if "captured_at" in pairs else datetime.now(UTC)
+    violation_type = ViolationType(pairs.pop("violation_type", "SPEEDING").upper())
+    metadata = camera_metadata(captured_at, violation_type)
+    metadata.update(pairs)
+    extension = path.suffix.lstrip(".").lower() or "jpg"
+    content_type = "image/png" if extension == "png" else "image/jpeg"
+    key = frame_key(camera, captured_at, vendor_frame_id or path.stem, extension)
+    return CameraUpload(key, path.read_bytes(), metadata, content_type)
+
+
+class OperatorShell(cmd.Cmd):
+    """Operator commands on one local stack; `help` lists them."""
+
+    intro = "Local Murur stack ready (demo registry seeded). Type help or ? to list commands, quit to leave."
+    prompt = "murur> "
+
+    def __init__(self, stack: LocalStack, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stack = stack
+
+    def emptyline(self) -> bool:
+        return False
+
+    def _say(self, text: str = "") -> None:
+        print(text, file=self.stdout)
+
+    def do_upload(self, line: str) -> None:
+        """upload FRAME --camera CAMERA_ID [--id VENDOR_FRAME_ID] [--meta key=value ...]"""
+        parser = argparse.ArgumentParser(prog="upload", add_help=False)
+        parser.add_argument("frame", type=Path)
+        parser.add_argument("--camera", required=True)
+        parser.add_argument("--id")
+        parser.add_argument("--meta", nargs="*", default=[])
+        try:
+            args = parser.parse_args(shlex.split(line))
+        except SystemExit:
+            self._say(self.do_upload.__doc__ or "")
+            return
+        upload = _upload_from_file(args.frame, args.camera, args.meta, args.id)
+        outcome = process(self.stack, PlannedFrame(upload, "operator upload"))
+        self._say(f"{upload.key}: {_describe(outcome)}  [{outcome.status}]")
+
+    def do_frames(self, line: str) -> None:
+        """frames: every frame received, with its status and reason."""
+        for frame in sorted(table_items(self.stack, "FramesTable"), key=lambda f: str(f.get("received_at"))):
+            reason = f"  {frame.get('reason_code')}: {frame.get('reason')}" if frame.get("reason_code") else ""
+            self._say(f"{frame['frame_id']:<28} {frame['status']:<17}{reason}")
+
+    def do_violations(self, line: str) -> None:
+        """violations: every violation issued."""
+        for v in sorted(table_items(self.stack, "ViolationsTable"), key=lambda v: v["violation_id"]):
+            self._say(f"{v['violation_id']}  {v['plate']:<9} {v['violation_type']:<20} {v['amount_mru']:>6} MRU  "
+                      f"{v.get('status', '')}  due {str(v.get('deadline_at', ''))[:10]}")
+
+    def do_outbox(self, line: str) -> None:
+        """outbox: the SMS messages sent, with their text."""
+        for sms in self.stack.sms_outbox():
+            self._say(f"to {sms['phone_number']}:\n  " + sms["message"].replace("\n", "\n  "))
+
+    def do_reviews(self, line: str) -> None:
+        """reviews: review requests and their status."""
+        for review in table_items(self.stack, "ReviewsTable"):
+            best = ((review.get("state") or {}).get("recognition") or {}).get("best") or {}
+            self._say(f"{review['frame_id']:<28} {review['status']:<8} model read {best.get('text', '-')} "
+                      f"({float(best.get('confidence', 0)):.2f})")
+
+    def do_decide(self, line: str) -> None:
+        """decide FRAME_ID confirm | correct PLATE | discard"""
+        words = line.split()
+        if len(words) < 2 or words[1].lower() not in {"confirm", "correct", "discard"}:
+            self._say(self.do_decide.__doc__ or "")
+            return
+        outcome = {"confirm": "CONFIRMED", "correct": "CORRECTED", "discard": "DISCARDED"}[words[1].lower()]
+        try:
+            decide_review(self.stack, words[0], outcome, plate_text=words[2] if len(words) > 2 else None)
+        except (ReviewNotPending, ValueError) as error:
+            self._say(f"cannot decide: {error}")
+            return
+        for execution in self.stack.executions():
+            if execution["status"] == "RUNNING" and not self.stack.is_waiting_for_review(execution["executionArn"]):
+                self.stack.wait_for_execution(execution["executionArn"])
+        self._say(f"{words[0]}: {outcome}; the frame is now {self._frame_status(words[0])}")
+
+    def _frame_status(self, frame_id: str) -> str:
+        frame = next((f for f in table_items(self.stack, "FramesTable") if f["frame_id"] == frame_id), {})
+        return str(frame.get("status", "unknown"))
+
+    def do_registry(self, line: str) -> None:
+        """registry: the demo cameras and vehicles."""
+        for camera in CAMERAS:
+            self._say(f"camera  {camera.camera_id:<12} {camera.status:<8} {camera.name}")
+        for vehicle in VEHICLES:
+            self._say(f"vehicle {vehicle.plate:<12} {vehicle.language}  {'phone' if vehicle.owner_phone else 'no phone'}")
+
+    def do_quit(self, line: str) -> bool:
+        """quit: leave (the local stack and its state go away)."""
+        return True
+
+    do_EOF = do_quit
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m murur.local", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="generate frames and run them through the whole chain")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"))
+    demo.add_argument("--frames", type=int, default=36)
+    demo.add_argument("--seed", type=int, default=2026)
+    upload = commands.add_parser("upload", help="run one frame through a fresh local stack")
+    upload.add_argument("frame", type=Path)
+    upload.add_argument("--camera", required=True, help=f"e.g. {CAMERAS[0].camera_id}")
+    upload.add_argument("--id", help="the vendor's frame id (default: the file name)")
+    upload.add_argument("--meta", nargs="*", default=[], help="camera metadata as key=value")
+    commands.add_parser("shell", help="an operator session on one local stack (reads commands from stdin)")
+    args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        run_demo(args.out, args.frames, args.seed)
+        return 0
+    with LocalStack(log_level="CRITICAL") as stack:
+        seed_registry(stack)
+        shell = OperatorShell(stack)
+        if args.command == "upload":
+            shell.onecmd(f"upload {shlex.quote(str(args.frame))} --camera {shlex.quote(args.camera)}"
+                         + (f" --id {shlex.quote(args.id)}" if args.id else "")
+                         + (" --meta " + " ".join(shlex.quote(m) for m in args.meta) if args.meta else ""))
+            for command in ("violations", "outbox", "reviews"):
+                print(f"-- {command}")
+                shell.onecmd(command)
+            return 0
+        if not sys.stdin.isatty():
+            shell.intro = None
+            shell.prompt = ""
+        shell.cmdloop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,310 @@
+"""`make demo`: generated camera frames through the whole chain on the local stack.
+
+Seeds the demo registry, generates a few dozen camera frames (synthetic plates composed into road
+scenes, plus the bad uploads a real camera fleet produces), uploads each as a camera would, lets
+the real state machine and handlers process it, and prints what came out: reads, violations,
+reviews, rejections, unknown plates and the SMS text. Annotated evidence pictures go to the output
+folder.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
+from murur.local.operator import decide_review, table_items
+from murur.local.seed import CAMERAS, UNKNOWN_PLATES, VEHICLES, seed_registry
+from murur.local.stack import LocalStack
+from murur.workflow import ViolationType
+
+ACTIVE_CAMERAS = [camera for camera in CAMERAS if camera.status == "ACTIVE"]
+RETIRED_CAMERA = next(camera for camera in CAMERAS if camera.status == "RETIRED")
+SENSOR_TYPES = [ViolationType.SPEEDING, ViolationType.SPEEDING, ViolationType.RED_LIGHT, ViolationType.SPEEDING,
+                ViolationType.NO_SEATBELT, ViolationType.PHONE_WHILE_DRIVING]
+
+
+@dataclass(frozen=True)
+class PlannedFrame:
+    upload: CameraUpload
+    story: str  # what this frame is meant to show, for the progress line
+
+
+@dataclass
+class FrameOutcome:
+    planned: PlannedFrame
+    seconds: float
+    status: str
+    execution: dict[str, Any] | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output(self) -> dict[str, Any]:
+        if self.execution and self.execution.get("output"):
+            return json.loads(self.execution["output"])
+        return {}
+
+
+def plan_frames(count: int, seed: int, *, start: datetime | None = None) -> list[PlannedFrame]:
+    """`count` frames: mostly registered vehicles, some unknown plates, one empty road, bad uploads."""
+    rng = np.random.default_rng(seed)
+    start = start or datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    planned: list[PlannedFrame] = []
+    bad = _bad_uploads(start, rng)
+    good_count = max(count - len(bad) - len(UNKNOWN_PLATES) - 1, 1)
+    for number in range(good_count):
+        owner = VEHICLES[number % len(VEHICLES)]
+        camera = ACTIVE_CAMERAS[number % len(ACTIVE_CAMERAS)]
+        violation_type = SENSOR_TYPES[number % len(SENSOR_TYPES)]
+        captured_at = start + timedelta(minutes=3 * number, seconds=int(rng.integers(0, 60)))
+        limit = camera.speed_limit_kmh
+        sensor: dict[str, Any] = {"lane": int(rng.integers(1, 4))}
+        if violation_type is ViolationType.SPEEDING:
+            sensor |= {"speed_limit_kmh": float(limit), "measured_speed_kmh": float(limit + int(rng.integers(8, 55)))}
+        planned.append(PlannedFrame(
+            scene_upload(camera.camera_id, f"V{number + 1:05d}", captured_at, [owner.plate],
+                         seed=int(rng.integers(1 << 31)), violation_type=violation_type, **sensor),
+            f"{violation_type.value.lower()} by a registered vehicle",
+        ))
+    for number, plate in enumerate(UNKNOWN_PLATES):
+        camera = ACTIVE_CAMERAS[number % len(ACTIVE_CAMERAS)]
+        captured_at = start + timedelta(minutes=7 * number + 1)
+        planned.append(PlannedFrame(
+            scene_upload(camera.camera_id, f"U{number + 1:05d}", captured_at, [plate], seed=int(rng.integers(1 << 31))),
+            "a plate the registry does not know",
+        ))
+    captured_at = start + timedelta(minutes=5)
+    planned.append(PlannedFrame(
+        scene_upload(ACTIVE_CAMERAS[0].camera_id, "E00001", captured_at, [], seed=int(rng.integers(1 << 31))),
+        "an empty road (sensor false alarm)",
+    ))
+    planned.extend(bad)
+    order = rng.permutation(len(planned))
+    return [planned[index] for index in order]
+
+
+def _bad_uploads(start: datetime, rng: np.random.Generator) -> list[PlannedFrame]:
+    camera = ACTIVE_CAMERAS[1].camera_id
+    captured_at = start + timedelta(minutes=11)
+    metadata = camera_metadata(captured_at, ViolationType.SPEEDING, measured_speed_kmh=97.0, speed_limit_kmh=60.0, lane=2)
+    picture = scene_upload(camera, "B00000", captured_at, [VEHICLES[0].plate], seed=int(rng.integers(1 << 31))).body
+    truncated = picture[: len(picture) // 3]
+    without_time = {name: value for name, value in metadata.items() if name != "captured_at"}
+    return [
+        PlannedFrame(CameraUpload(frame_key(camera, captured_at, "B00001"), truncated, metadata), "a truncated JPEG"),
+        PlannedFrame(CameraUpload(frame_key(camera, captured_at, "B00002"), b"", metadata), "a zero-byte upload"),
+        PlannedFrame(CameraUpload(frame_key("NKC-XXX-77", captured_at, "B00003"), picture, metadata),
+                     "a camera nobody registered"),
+        PlannedFrame(CameraUpload(frame_key(RETIRED_CAMERA.camera_id, captured_at, "B00004"), picture, metadata),
+                     "a retired camera"),
+        PlannedFrame(CameraUpload(frame_key(camera, captured_at, "B00005"), picture, without_time),
+                     "metadata without captured_at"),
+    ]
+
+
+def process(stack: LocalStack, planned: PlannedFrame, *, timeout: float = 120.0) -> FrameOutcome:
+    """Upload one frame and follow it until its execution ends or waits for an officer."""
+    started = time.perf_counter()
+    known = {execution["executionArn"] for execution in stack.executions()}
+    upload = planned.upload
+    stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata, content_type=upload.content_type)
+    new = [e for e in stack.executions() if e["executionArn"] not in known]
+    execution = None
+    if new:
+        arn = new[0]["executionArn"]
+        stack.wait_until(
+            lambda: stack.describe_execution(arn)["status"] != "RUNNING" or stack.is_waiting_for_review(arn),
+            timeout=timeout, what=f"{upload.key} to be processed",
+        )
+        execution = stack.describe_execution(arn)
+    seconds = time.perf_counter() - started
+    record = _frame_record(stack, upload.key)
+    return FrameOutcome(planned, seconds, record.get("status", "NOT RECORDED"), execution, record)
+
+
+def _frame_record(stack: LocalStack, key: str) -> dict[str, Any]:
+    return next((item for item in table_items(stack, "FramesTable") if item.get("key") == key), {})
+
+
+# ------------------------------------------------------------------ the report
+def _describe(outcome: FrameOutcome) -> str:
+    output, status = outcome.output, outcome.status
+    best = (output.get("recognition") or {}).get("best") or {}
+    read = f"read {best['text']} ({best['confidence']:.2f})" if best else ""
+    if status == "REJECTED":
+        return f"rejected: {outcome.record.get('reason_code')}"
+    if status == "VIOLATION_ISSUED":
+        return f"{read} -> violation {(output.get('violation') or {}).get('violation_id', '')}".strip()
+    if status == "REVIEW_PENDING":
+        return f"{read} -> waiting for an officer"
+    if status == "FAILED":
+        return f"FAILED: {outcome.record.get('reason_code')}"
+    return f"{read} -> {status.lower().replace('_', ' ')}".strip(" ->")
+
+
+def annotate_evidence(stack: LocalStack, violation: dict[str, Any], outcome: FrameOutcome | None, out: Path) -> Path:
+    """The frame with the read plate boxed and the violation's facts written on it."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    body = stack.client("s3").get_object(Bucket=violation["frame_bucket"], Key=violation["frame_key"])["Body"].read()
+    image = Image.open(BytesIO(body)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    best = ((outcome.output.get("recognition") or {}).get("best") or {}) if outcome else {}
+    if best.get("box"):
+        x1, y1, x2, y2 = best["box"]
+        draw.rectangle((x1 - 4, y1 - 4, x2 + 4, y2 + 4), outline=(255, 40, 40), width=4)
+    font = ImageFont.load_default(size=max(16, image.width // 60))
+    lines = [
+        f"{violation['violation_id']}  {violation['violation_type']}  {violation['amount_mru']} MRU",
+        f"plate {violation['plate']}  camera {violation['camera_id']}  {violation.get('captured_at', violation['issued_at'])}",
+        f"frame sha256 {violation['frame_sha256'][:16]}...  read by {violation.get('read_source', 'model')}",
+    ]
+    height = (font.size + 8) * len(lines) + 12
+    draw.rectangle((0, image.height - height, image.width, image.height), fill=(0, 0, 0))
+    for number, line in enumerate(lines):
+        draw.text((12, image.height - height + 6 + number * (font.size + 8)), line, fill=(255, 255, 255), font=font)
+    path = out / f"{violation['violation_id']}.jpg"
+    image.save(path, quality=90)
+    return path
+
+
+def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: TextIO) -> dict[str, Any]:
+    def say(text: str = "") -> None:
+        print(text, file=stream)
+
+    frames = table_items(stack, "FramesTable")
+    violations = sorted(table_items(stack, "ViolationsTable"), key=lambda v: v["violation_id"])
+    reviews = table_items(stack, "ReviewsTable")
+    outbox = stack.sms_outbox()
+    portal = stack.portal_events()
+    statuses = Counter(frame["status"] for frame in frames)
+    decisions = Counter((o.output.get("recognition") or {}).get("decision", "-") for o in outcomes if o.execution)
+    by_key = {o.planned.upload.key: o for o in outcomes}
+
+    say("\n" + "=" * 78)
+    say(f"Frames in: {len(outcomes)}   executions: {sum(1 for o in outcomes if o.execution)}")
+    say("Frame outcomes: " + ", ".join(f"{status} {count}" for status, count in sorted(statuses.items())))
+    say("Plate reads: " + ", ".join(f"{decision} {count}" for decision, count in sorted(decisions.items())))
+
+    say(f"\nViolations issued: {len(violations)}")
+    for violation in violations:
+        say(f"  {violation['violation_id']}  {violation['plate']:<9} {violation['violation_type']:<20} "
+            f"{violation['amount_mru']:>6} MRU  {violation.get('status', '')}")
+
+    unknown = [frame for frame in frames if frame["status"] == "UNKNOWN_PLATE"]
+    say(f"\nUnknown plates recorded for follow-up: {len(unknown)}")
+    for frame in unknown:
+        outcome = by_key.get(frame.get("key", ""))
+        best = ((outcome.output.get("recognition") or {}).get("best") or {}) if outcome else {}
+        say(f"  {frame['frame_id']}  read {best.get('text', '?')}")
+
+    pending = [review for review in reviews if review["status"] == "PENDING"]
+    say(f"\nReviews pending for an officer: {len(pending)}")
+    for review in pending:
+        best = ((review.get("state") or {}).get("recognition") or {}).get("best") or {}
+        say(f"  {review['frame_id']}  model read {best.get('text', '?')} ({float(best.get('confidence', 0)):.2f})")
+    decided = [review for review in reviews if review["status"] == "DECIDED"]
+    if decided:
+        say(f"Reviews decided: {len(decided)}")
+
+    rejected = [frame for frame in frames if frame["status"] == "REJECTED"]
+    say(f"\nRejected uploads: {len(rejected)}")
+    for frame in rejected:
+        say(f"  {frame.get('key', frame['frame_id'])}\n      {frame.get('reason_code')}: {frame.get('reason')}")
+
+    failed = [frame for frame in frames if frame["status"] == "FAILED"]
+    if failed:
+        say(f"\nFAILED frames: {len(failed)}")
+        for frame in failed:
+            say(f"  {frame['frame_id']}  {frame.get('reason_code')}: {str(frame.get('reason'))[:200]}")
+
+    say(f"\nSMS sent: {len(outbox)}   portal events: {len(portal)}")
+    for sms in outbox:
+        say(f"  to {sms['phone_number'][:7]}****** :")
+        for line in sms["message"].splitlines():
+            say(f"      {line}")
+
+    evidence_dir = out / "evidence"
+    evidence_dir.mkdir(parents=True, exist_ok=True)
+    outcome_by_frame = {o.record.get("frame_id"): o for o in outcomes}
+    pictures = [annotate_evidence(stack, v, outcome_by_frame.get(v.get("frame_id")), evidence_dir) for v in violations]
+    stored = _download_evidence(stack, out / "evidence-bucket")
+    say(f"\nAnnotated evidence pictures: {len(pictures)} in {evidence_dir.resolve()}")
+    if stored:
+        say(f"Evidence bucket copied: {stored} objects in {(out / 'evidence-bucket').resolve()}")
+
+    latencies = sorted(o.seconds for o in outcomes if o.execution)
+    summary = {
+        "frames_in": len(outcomes),
+        "frame_statuses": dict(statuses),
+        "read_decisions": dict(decisions),
+        "violations": len(violations),
+        "reviews_pending": len(pending),
+        "rejections": {frame["frame_id"]: frame.get("reason_code") for frame in rejected},
+        "unknown_plates": len(unknown),
+        "sms_sent": len(outbox),
+        "portal_events": len(portal),
+        "latency_seconds": latencies,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    (out / "sms_outbox.json").write_text(json.dumps(outbox, indent=2, ensure_ascii=False))
+    say(f"Summary: {(out / 'summary.json').resolve()}")
+    return summary
+
+
+def _download_evidence(stack: LocalStack, target: Path) -> int:
+    s3 = stack.client("s3")
+    count = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.name("EvidenceBucket")):
+        for entry in page.get("Contents", []):
+            path = target / entry["Key"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(s3.get_object(Bucket=stack.name("EvidenceBucket"), Key=entry["Key"])["Body"].read())
+            count += 1
+    return count
+
+
+def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO = sys.stdout) -> dict[str, Any]:
+    def say(text: str) -> None:
+        print(text, file=stream, flush=True)
+
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    say("Provisioning the stack from template.yaml on moto (in-process) ...")
+    with LocalStack(log_level="CRITICAL") as stack:
+        seed_registry(stack)
+        say(f"  {len(stack.template.resources)} template resources; seeded {len(CAMERAS)} cameras "
+            f"({sum(c.status == 'RETIRED' for c in CAMERAS)} retired) and {len(VEHICLES)} vehicles")
+        say(f"Generating {frame_count} camera frames (synthetic plates in road scenes, and bad uploads) ...")
+        planned = plan_frames(frame_count, seed)
+        say("Uploading each frame as a camera would; each runs through the state machine:")
+        outcomes = []
+        for number, frame in enumerate(planned, start=1):
+            outcome = process(stack, frame)
+            outcomes.append(outcome)
+            say(f"  [{number:>2}/{len(planned)}] {frame.upload.key:<42} {frame.story:<38} "
+                f"{_describe(outcome)}  ({outcome.seconds * 1000:.0f} ms)")
+        pending = [r for r in table_items(stack, "ReviewsTable") if r["status"] == "PENDING"]
+        if pending:
+            review = pending[0]
+            best = ((review.get("state") or {}).get("recognition") or {}).get("best") or {}
+            plate = best.get("text")
+            say(f"An officer confirms the read of {review['frame_id']} ({plate}); its execution resumes ...")
+            decide_review(stack, review["frame_id"], "CONFIRMED", reviewer="officer-demo")
+            waiting = [e for e in stack.executions() if e["status"] == "RUNNING"]
+            for execution in waiting:
+                if not stack.is_waiting_for_review(execution["executionArn"]):
+                    stack.wait_for_execution(execution["executionArn"])
+        summary = report(stack, outcomes, out, stream)
+    say(f"Done in {time.perf_counter() - started:.1f} s.")
+    return summary
