@@ -396,8 +396,9 @@ def _brighten(img: np.ndarray, quad: np.ndarray, factor: float) -> None:
         img[y0:y1, x0:x1] *= 1 + mask[..., None] * (factor - 1)
 
 
-def _degrade(img: np.ndarray, rng, scale_ref: float) -> np.ndarray:
-    """Optics and sensor: defocus, motion blur, resolution loss, noise. `scale_ref` ~ image width."""
+def _degrade(img: np.ndarray, rng, scale_ref: float, min_scale: float = 0.35) -> np.ndarray:
+    """Optics and sensor: defocus, motion blur, resolution loss, noise. `scale_ref` ~ image width;
+    `min_scale` bounds the resolution loss (so a plate keeps enough pixels to be legible)."""
     r = rng.random()
     if r < 0.3:
         sigma = rng.uniform(0.3, 1.5) * max(scale_ref / 512, 0.5)
@@ -411,9 +412,9 @@ def _degrade(img: np.ndarray, rng, scale_ref: float) -> np.ndarray:
         cv2.line(kernel, (int(round(c - dx)), int(round(c - dy))), (int(round(c + dx)), int(round(c + dy))), 1.0, 1)
         kernel /= max(kernel.sum(), 1e-6)
         img = cv2.filter2D(img, -1, kernel)
-    if rng.random() < 0.25:
+    if rng.random() < 0.25 and min_scale < 0.8:
         h, w = img.shape[:2]
-        f = rng.uniform(0.35, 0.8)
+        f = rng.uniform(min_scale, 0.8)
         small = cv2.resize(img, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     sigma = rng.uniform(0.0, 0.03) if rng.random() < 0.85 else rng.uniform(0.03, 0.07)
@@ -562,14 +563,18 @@ def random_plate_view(
 ) -> PlateView:
     """One plate at camera resolution in mild perspective, mounted on a car-like patch.
 
-    `plate_width` is the plate's width in camera pixels (log-normal around 90 px when None, as plates in
-    road photos typically are). Much cheaper than a scene: the patch is about 2 x 2.5 plates.
+    `plate_width` is the plate's width in camera pixels (random when None: about 0.16 to 1 px per mm,
+    log-normal around 0.29, as in typical road photos). Much cheaper than a scene: the patch is about
+    2 x 2.5 plates.
     """
     if spec is None:
         spec = random_plate(rng)
     w_mm, h_mm = spec.size_mm
     if plate_width is None:
-        plate_width = float(np.clip(np.exp(rng.normal(np.log(90), 0.45)), 32, 320))
+        # Camera resolution at the plate: log-normal around 0.29 px/mm (a 305 mm US plate about 90 px
+        # wide, as in typical road photos), so a long plate gets more pixels than a short one.
+        px_per_mm = float(np.clip(np.exp(rng.normal(np.log(0.29), 0.4)), 0.16, 1.0))
+        plate_width = px_per_mm * w_mm
     shown_w = float(plate_width)
     shown_h = shown_w * h_mm / w_mm
     plate = render_plate(spec, rng, scale=max(shown_w * rng.uniform(1.0, 1.3) / w_mm, 9.0 / h_mm))
@@ -596,8 +601,9 @@ def random_plate_view(
     # camera's resolution, before anyone crops or resizes.
     if rng.random() < 0.6:
         patch = cv2.GaussianBlur(patch, (0, 0), float(rng.uniform(0.3, 0.8)))
-    if rng.random() < (0.6 if shown_w > 70 else 0.25):
-        patch = _degrade(patch, rng, patch.shape[1])
+    if rng.random() < (0.6 if shown_h > 30 else 0.25):
+        # Never below ~20 px of plate height: the label must stay readable from the pixels.
+        patch = _degrade(patch, rng, patch.shape[1], min_scale=min(1.0, max(0.35, 20.0 / shown_h)))
     else:
         patch = patch + _noise(rng, patch_h, patch_w, 1) * float(rng.uniform(0.0, 0.03))
     out = _to_uint8(patch)
