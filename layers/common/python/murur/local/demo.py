@@ -46,6 +46,8 @@ class FrameOutcome:
     execution: dict[str, Any] | None = None
     record: dict[str, Any] = field(default_factory=dict)
 
+    recognition: dict[str, Any] = field(default_factory=dict)
+
     @property
     def output(self) -> dict[str, Any]:
         if self.execution and self.execution.get("output"):
@@ -127,7 +129,17 @@ def process(stack: LocalStack, planned: PlannedFrame, *, timeout: float = 120.0)
         execution = stack.describe_execution(arn)
     seconds = time.perf_counter() - started
     record = _frame_record(stack, upload.key)
-    return FrameOutcome(planned, seconds, record.get("status", "NOT RECORDED"), execution, record)
+    recognition = _recognition(stack, execution) if execution else {}
+    return FrameOutcome(planned, seconds, record.get("status", "NOT RECORDED"), execution, record, recognition)
+
+
+def _recognition(stack: LocalStack, execution: dict[str, Any]) -> dict[str, Any]:
+    """What RecognizePlate returned, also for an execution still waiting for an officer."""
+    for event in stack.history(execution["executionArn"]):
+        details = event.get("stateExitedEventDetails") or {}
+        if event["type"] == "TaskStateExited" and details.get("name") == "RecognizePlate":
+            return json.loads(details.get("output") or "{}").get("recognition") or {}
+    return {}
 
 
 def _frame_record(stack: LocalStack, key: str) -> dict[str, Any]:
@@ -137,7 +149,7 @@ def _frame_record(stack: LocalStack, key: str) -> dict[str, Any]:
 # ------------------------------------------------------------------ the report
 def _describe(outcome: FrameOutcome) -> str:
     output, status = outcome.output, outcome.status
-    best = (output.get("recognition") or {}).get("best") or {}
+    best = outcome.recognition.get("best") or {}
     read = f"read {best['text']} ({best['confidence']:.2f})" if best else ""
     if status == "REJECTED":
         return f"rejected: {outcome.record.get('reason_code')}"
@@ -159,8 +171,8 @@ def annotate_evidence(stack: LocalStack, violation: dict[str, Any], outcome: Fra
     body = stack.client("s3").get_object(Bucket=violation["frame_bucket"], Key=violation["frame_key"])["Body"].read()
     image = Image.open(BytesIO(body)).convert("RGB")
     draw = ImageDraw.Draw(image)
-    best = ((outcome.output.get("recognition") or {}).get("best") or {}) if outcome else {}
-    if best.get("box"):
+    best = (outcome.recognition.get("best") or {}) if outcome else {}
+    if violation.get("read_source") == "model" and best.get("box"):
         x1, y1, x2, y2 = best["box"]
         draw.rectangle((x1 - 4, y1 - 4, x2 + 4, y2 + 4), outline=(255, 40, 40), width=4)
     font = ImageFont.load_default(size=max(16, image.width // 60))
@@ -188,7 +200,7 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
     outbox = stack.sms_outbox()
     portal = stack.portal_events()
     statuses = Counter(frame["status"] for frame in frames)
-    decisions = Counter((o.output.get("recognition") or {}).get("decision", "-") for o in outcomes if o.execution)
+    decisions = Counter(o.recognition.get("decision", "-") for o in outcomes if o.execution)
     by_key = {o.planned.upload.key: o for o in outcomes}
 
     say("\n" + "=" * 78)
@@ -205,7 +217,7 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
     say(f"\nUnknown plates recorded for follow-up: {len(unknown)}")
     for frame in unknown:
         outcome = by_key.get(frame.get("key", ""))
-        best = ((outcome.output.get("recognition") or {}).get("best") or {}) if outcome else {}
+        best = (outcome.recognition.get("best") or {}) if outcome else {}
         say(f"  {frame['frame_id']}  read {best.get('text', '?')}")
 
     pending = [review for review in reviews if review["status"] == "PENDING"]
@@ -292,7 +304,8 @@ def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO 
         for number, frame in enumerate(planned, start=1):
             outcome = process(stack, frame)
             outcomes.append(outcome)
-            say(f"  [{number:>2}/{len(planned)}] {frame.upload.key:<42} {frame.story:<38} "
+            parts = frame.upload.key.split("/")
+            say(f"  [{number:>2}/{len(planned)}] {parts[1] + '/' + parts[-1]:<24} {frame.story:<44} "
                 f"{_describe(outcome)}  ({outcome.seconds * 1000:.0f} ms)")
         pending = [r for r in table_items(stack, "ReviewsTable") if r["status"] == "PENDING"]
         if pending:
