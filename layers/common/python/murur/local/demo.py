@@ -112,7 +112,8 @@ def _bad_uploads(start: datetime, rng: np.random.Generator) -> list[PlannedFrame
     ]
 
 
-def process(stack: LocalStack, planned: PlannedFrame, *, timeout: float = 120.0) -> FrameOutcome:
+def process(stack: LocalStack, planned: PlannedFrame, *, timeout: float = 120.0,
+            max_poll_delay: float = 0.05) -> FrameOutcome:
     """Upload one frame and follow it until its execution ends or waits for an officer."""
     started = time.perf_counter()
     known = {execution["executionArn"] for execution in stack.executions()}
@@ -124,7 +125,7 @@ def process(stack: LocalStack, planned: PlannedFrame, *, timeout: float = 120.0)
         arn = new[0]["executionArn"]
         stack.wait_until(
             lambda: stack.describe_execution(arn)["status"] != "RUNNING" or stack.is_waiting_for_review(arn),
-            timeout=timeout, what=f"{upload.key} to be processed",
+            timeout=timeout, what=f"{upload.key} to be processed", max_delay=max_poll_delay,
         )
         execution = stack.describe_execution(arn)
     seconds = time.perf_counter() - started

@@ -361,9 +361,10 @@ class LocalStack:
             self.describe_execution(execution_arn)["status"] == "RUNNING"
 
     @staticmethod
-    def wait_until(condition: Callable[[], Any], *, timeout: float = 60.0, what: str = "a condition") -> Any:
+    def wait_until(condition: Callable[[], Any], *, timeout: float = 60.0, what: str = "a condition",
+                   max_delay: float = 0.1) -> Any:
         deadline = time.monotonic() + timeout
-        delay = 0.005
+        delay = min(0.005, max_delay)
         while True:
             result = condition()
             if result:
@@ -371,4 +372,4 @@ class LocalStack:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
             time.sleep(delay)
-            delay = min(delay * 2, 0.1)
+            delay = min(delay * 2, max_delay)
