@@ -105,6 +105,7 @@ def test_scene_size_and_annotations_lie_inside():
             assert 0 <= x1 < x2 <= SMALL[0] and 0 <= y1 < y2 <= SMALL[1]
             assert x1 <= corners[:, 0].min() and corners[:, 0].max() <= x2
             assert ann.text == normalise(ann.text) and ann.kind in KINDS
+            assert normalise("".join(ann.rows)) == ann.text
 
 
 def test_corners_are_clockwise_from_top_left():

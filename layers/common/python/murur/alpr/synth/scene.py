@@ -25,6 +25,7 @@ class PlateAnnotation:
     corners: np.ndarray  # float32 (4, 2)
     box: tuple[int, int, int, int]  # x1, y1, x2, y2 (pixels, x2/y2 exclusive)
     kind: str
+    rows: tuple[str, ...] = ()  # the printed rows (two for two-row plates)
 
 
 @dataclass
@@ -62,9 +63,11 @@ def _background(rng, w: int, h: int) -> np.ndarray:
     if horizon > 0:
         img[:horizon] = upper
     img[max(horizon, 0):] = road
-    # Low-frequency texture, mostly luminance (asphalt, concrete, foliage).
-    texture = _lowres_noise(rng, h, w, int(rng.integers(6, 40)), 1)
-    img += (texture - 0.5) * rng.uniform(0.03, 0.15)
+    # Luminance texture: broad uneven lighting plus fine grain (asphalt, concrete, foliage).
+    shading = _lowres_noise(rng, h, w, max(8, int(h * rng.uniform(0.15, 0.5))), 1)
+    img += (shading - 0.5) * rng.uniform(0.05, 0.25)
+    grain = cv2.resize(_noise(rng, max(2, h // 2), max(2, w // 2), 1), (w, h), interpolation=cv2.INTER_LINEAR)
+    img += grain.reshape(h, w, 1) * rng.uniform(0.005, 0.04)
     if horizon > 0:
         for _ in range(int(rng.integers(0, 6))):  # buildings, walls, trees along the horizon
             x0 = int(rng.integers(-w // 4, w))
@@ -469,7 +472,7 @@ def compose_scene(
         quad, box = result
         placed.append(box)
         quads.append(quad)
-        annotations.append(PlateAnnotation(text=spec.text, corners=quad, box=box, kind=spec.kind))
+        annotations.append(PlateAnnotation(text=spec.text, corners=quad, box=box, kind=spec.kind, rows=spec.rows))
     _distractors(img, rng, int(rng.integers(0, 7)), placed)
     if clean:
         return Scene(image=_to_uint8(img), annotations=annotations)
