@@ -189,7 +189,9 @@ class RenderedPlate:
 
 
 def _colour(rng: np.random.Generator, base, jitter: float = 0.05) -> np.ndarray:
-    return np.clip(np.asarray(base, np.float32) + rng.normal(0, jitter, 3).astype(np.float32), 0, 1)
+    """`base` shifted in brightness by about `jitter` and in hue by a third of that."""
+    shift = rng.normal(0, jitter) + rng.normal(0, jitter / 3, 3)
+    return np.clip(np.asarray(base, np.float32) + shift.astype(np.float32), 0, 1)
 
 
 def _blend(canvas: np.ndarray, mask: np.ndarray, colour, x: int, y: int, opacity: float = 1.0) -> None:
@@ -273,22 +275,49 @@ def _draw_row(
         _blend(canvas, g, colour, x0 + gx, y0)
 
 
+def _star(cx: float, cy: float, r: float) -> np.ndarray:
+    angles = np.pi / 2 + np.arange(10) * np.pi / 5
+    radii = np.where(np.arange(10) % 2 == 0, r, r * 0.42)
+    return np.stack([cx + radii * np.cos(angles), cy - radii * np.sin(angles)], axis=1).astype(np.int32)
+
+
+def _heart(cx: float, cy: float, r: float) -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, 24)
+    x = 16 * np.sin(t) ** 3
+    y = 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
+    return np.stack([cx + x * r / 17, cy - y * r / 17], axis=1).astype(np.int32)
+
+
 def _draw_separator(canvas, kind: str, cx: int, y0: int, char_h: int, colour, rng) -> None:
+    """What US and European plates print between character groups (never part of the text)."""
+    cy = y0 + char_h // 2
+    ink = tuple(float(c) for c in colour)
     if kind == "dash":
         w, h = max(2, char_h // 4), max(1, char_h // 10)
-        cv2.rectangle(canvas, (cx - w // 2, y0 + char_h // 2 - h // 2), (cx + w // 2, y0 + char_h // 2 + h // 2),
-                      tuple(float(c) for c in colour), -1)
+        cv2.rectangle(canvas, (cx - w // 2, cy - h // 2), (cx + w // 2, cy + h // 2), ink, -1)
     elif kind == "dot":
-        cv2.circle(canvas, (cx, y0 + char_h // 2), max(1, char_h // 12), tuple(float(c) for c in colour), -1, cv2.LINE_AA)
+        cv2.circle(canvas, (cx, cy), max(1, char_h // 12), ink, -1, cv2.LINE_AA)
+    elif kind == "star":
+        cv2.fillPoly(canvas, [_star(cx, cy, char_h * rng.uniform(0.15, 0.25))], ink, cv2.LINE_AA)
+    elif kind == "heart":
+        col = tuple(float(c) for c in _colour(rng, (0.8, 0.1, 0.15), 0.08))
+        cv2.fillPoly(canvas, [_heart(cx, cy, char_h * rng.uniform(0.15, 0.25))], col, cv2.LINE_AA)
     elif kind == "emblem":
-        # A small picture between the groups (a state emblem or a registration sticker).
-        w, h = max(2, char_h // 4), max(3, char_h // 2)
+        # A picture at character height between the groups: a state outline, a logo, a sticker.
+        w, h = max(2, int(char_h * rng.uniform(0.2, 0.45))), max(3, int(char_h * rng.uniform(0.45, 0.9)))
         col = tuple(float(c) for c in rng.random(3))
-        y = y0 + char_h // 2 - h // 2
-        if rng.random() < 0.5:
+        y = cy - h // 2
+        r = rng.random()
+        if r < 0.4:
             cv2.rectangle(canvas, (cx - w // 2, y), (cx + w // 2, y + h), col, -1)
+            if w > 4:  # a sticker's printing
+                cv2.rectangle(canvas, (cx - w // 4, y + h // 4), (cx + w // 4, y + h // 2), (0.1, 0.1, 0.1), -1)
+        elif r < 0.7:
+            pts = np.float32([[cx + rng.uniform(-0.5, 0.5) * w, y + rng.uniform(0, 1) * h] for _ in range(7)])
+            hull = cv2.convexHull(pts).astype(np.int32)
+            cv2.fillPoly(canvas, [hull], col, cv2.LINE_AA)
         else:
-            cv2.ellipse(canvas, (cx, y + h // 2), (max(1, w // 2), max(1, h // 2)), 0, 0, 360, col, -1, cv2.LINE_AA)
+            cv2.ellipse(canvas, (cx, cy), (max(1, w // 2), max(1, h // 2)), 0, 0, 360, col, -1, cv2.LINE_AA)
 
 
 def _small_text(canvas, text: str, box, colour, rng, face_name: str | None = None, italic: bool = False,
@@ -481,7 +510,7 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
     group_gap_ratio = float(rng.uniform(0.25, 0.6))
     separator = None
     if spec.kind == "foreign_us" and rng.random() < 0.5:
-        separator = _choice(rng, ["dash", "dot", "emblem", "emblem"])
+        separator = _choice(rng, ["dash", "dash", "dot", "star", "heart", "emblem", "emblem", "emblem"])
         group_gap_ratio = max(group_gap_ratio, 0.45)
     elif spec.kind == "foreign_one_row" and rng.random() < 0.25:
         separator = "dash"

@@ -654,12 +654,17 @@ def _lighting_crop(img: np.ndarray, rng) -> np.ndarray:
         img = np.repeat(img.mean(axis=2, keepdims=True), 3, axis=2)
     elif r < 0.8:  # road photos are much less saturated than the plates' paint
         img = _desaturate(img, float(rng.uniform(0.2, 0.75)))
-    img = img * rng.uniform(0.5, 1.3) + rng.normal(0, 0.05, 3).astype(np.float32)
+    img = img * rng.uniform(0.5, 1.3) + rng.normal(0, 0.02, 3).astype(np.float32)
     if rng.random() < 0.3:  # low contrast (haze, over-exposure)
         c = rng.uniform(0.4, 0.8)
         img = img * c + (1 - c) * rng.uniform(0.2, 0.8)
+    h, w = img.shape[:2]
     if rng.random() < 0.15:  # a shadow edge across the plate
-        h, w = img.shape[:2]
         x = int(rng.uniform(0.1, 0.9) * w)
         img[:, :x] *= rng.uniform(0.4, 0.8)
+    if rng.random() < 0.4:  # uneven light across the plate (bumper shade, a headlight's fall-off)
+        angle = rng.uniform(0, 2 * np.pi)
+        ramp = (np.cos(angle) * np.linspace(-0.5, 0.5, w, dtype=np.float32)[None, :]
+                + np.sin(angle) * np.linspace(-0.5, 0.5, h, dtype=np.float32)[:, None])
+        img = img * (1 + ramp[..., None] * rng.uniform(0.2, 0.8))
     return np.clip(img, 0, 1).astype(np.float32)
