@@ -1,3 +1,5 @@
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -201,3 +203,23 @@ def test_random_plate_view_corners_frame_the_plate():
     a = random_plate_view(rng(18))
     b = random_plate_view(rng(18))
     assert np.array_equal(a.image, b.image) and np.array_equal(a.corners, b.corners)
+
+
+def test_cli_writes_frames_labelled_like_real_photos(tmp_path):
+    from murur.alpr.synth.__main__ import main
+
+    main([str(tmp_path), "--count", "3", "--size", "320x180", "--seed", "4", "--kind", "mr_civil"])
+    images = sorted(tmp_path.glob("*.jpg"))
+    assert len(images) == 3
+    records = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
+    assert [r["image"] for r in records] == [p.name for p in images]
+    for image, record in zip(images, records):
+        decoded = cv2.imread(str(image))
+        assert decoded.shape == (180, 320, 3)
+        lines = image.with_suffix(".txt").read_text().splitlines()
+        assert len(lines) == len(record["plates"])
+        for line, plate in zip(lines, record["plates"]):
+            name, x, y, w, h, text = line.split("\t")
+            assert name == image.name and text == plate["text"]
+            assert match_layout(text).id == "MR_CIVIL" and plate["kind"] == "mr_civil"
+            assert [int(x), int(y), int(x) + int(w), int(y) + int(h)] == plate["box"]
