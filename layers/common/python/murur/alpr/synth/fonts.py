@@ -113,14 +113,22 @@ def fixed_text_mask(face_name: str, text: str) -> np.ndarray:
 
 @lru_cache(maxsize=8192)
 def _reference_glyph(face_name: str, ch: str, stroke_step: int) -> np.ndarray:
-    return text_mask(FACES_BY_NAME[face_name], ch, GLYPH_REFERENCE_HEIGHT, stroke_step / 100.0)
+    """Glyph at the reference height; a negative stroke thins it (erosion), a positive one thickens."""
+    face = FACES_BY_NAME[face_name]
+    if stroke_step >= 0 or face.hershey is not None:
+        return text_mask(face, ch, GLYPH_REFERENCE_HEIGHT, max(stroke_step, -3) / 100.0)
+    mask = text_mask(face, ch, GLYPH_REFERENCE_HEIGHT)
+    radius = max(1, int(round(-stroke_step / 100.0 * GLYPH_REFERENCE_HEIGHT)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return cv2.erode(mask, kernel)
 
 
 def glyph_mask(face: Face, ch: str, height: int, stroke: float = 0.0, squeeze: float = 1.0) -> np.ndarray:
     """Tight ink mask of one character scaled to `height` px (all plate characters share a height).
 
     Rendered once per face/character at a reference size and cached, so drawing a plate costs resizes.
-    `squeeze` scales the width (condensed or extended lettering).
+    `squeeze` scales the width (condensed or extended lettering); `stroke` (a fraction of the height)
+    makes the lettering heavier (> 0) or lighter (< 0).
     """
     ref = _reference_glyph(face.name, ch, int(round(stroke * 100)))
     height = max(int(round(height)), 1)

@@ -504,7 +504,10 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
         content_x1 = W - band_w - border * 2
 
     emboss = float(rng.uniform(0.1, 0.3)) if rng.random() < 0.4 else 0.0
-    stroke = float(rng.choice([0.0, 0.0, 0.02, 0.04, 0.06])) if face.hershey is None else float(rng.uniform(-0.03, 0.04))
+    if face.hershey is None:
+        stroke = float(rng.choice([-0.02, -0.01, -0.01, 0.0, 0.0, 0.0, 0.015, 0.03, 0.045]))
+    else:
+        stroke = float(rng.uniform(-0.03, 0.04))
     squeeze = float(rng.uniform(0.8, 1.1))
     gap_ratio = float(rng.uniform(0.04, 0.18))
     group_gap_ratio = float(rng.uniform(0.25, 0.6))
@@ -518,8 +521,8 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
     rows = spec.rows
     content_w = content_x1 - content_x0
     if spec.kind == "foreign_us":
-        band_top, band_bottom = rng.uniform(0.2, 0.28), rng.uniform(0.16, 0.24)
-        text_h = H * rng.uniform(0.42, 0.52)
+        band_top, band_bottom = rng.uniform(0.16, 0.26), rng.uniform(0.12, 0.22)
+        text_h = H * min(rng.uniform(0.44, 0.6), 0.98 - band_top - band_bottom)
         top_space = H * band_top
         y_text = int(top_space + (H * (1 - band_top - band_bottom) - text_h) / 2)
         _draw_row(canvas, rows[0], (content_x0, y_text, content_w, int(text_h)), face, scheme["ink"], rng,

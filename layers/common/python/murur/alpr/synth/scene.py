@@ -635,7 +635,7 @@ def random_plate_crop(
     bw, bh = x_max - x_min, y_max - y_min
     tight = rng.random() < 0.15  # detectors sometimes cut into the plate's edge
     mx0, mx1 = rng.uniform(-0.025 if tight else 0.0, 0.15, 2) * bw
-    my0, my1 = rng.uniform(-0.05 if tight else 0.0, 0.25, 2) * bh
+    my0, my1 = rng.uniform(-0.05 if tight else 0.0, 0.18, 2) * bh
     x0, x1 = int(max(0, x_min - mx0)), int(min(patch_w, x_max + mx1))
     y0, y1 = int(max(0, y_min - my0)), int(min(patch_h, y_max + my1))
     crop = view.image[y0 : max(y1, y0 + 2), x0 : max(x1, x0 + 2)]
@@ -654,8 +654,8 @@ def _lighting_crop(img: np.ndarray, rng) -> np.ndarray:
         img = np.repeat(img.mean(axis=2, keepdims=True), 3, axis=2)
     elif r < 0.8:  # road photos are much less saturated than the plates' paint
         img = _desaturate(img, float(rng.uniform(0.2, 0.75)))
-    img = img * rng.uniform(0.5, 1.3) + rng.normal(0, 0.02, 3).astype(np.float32)
-    if rng.random() < 0.3:  # low contrast (haze, over-exposure)
+    img = img * rng.uniform(0.45, 1.15) + rng.normal(0, 0.02, 3).astype(np.float32)
+    if rng.random() < 0.45:  # low contrast (haze, over-exposure, a dull plate)
         c = rng.uniform(0.4, 0.8)
         img = img * c + (1 - c) * rng.uniform(0.2, 0.8)
     h, w = img.shape[:2]
