@@ -1,28 +1,35 @@
 """python -m murur.local: the local stack from the command line.
 
-    python -m murur.local demo --out out/demo [--frames 36]
-    python -m murur.local upload FRAME.jpg --camera NKC-TVZ-01 --meta violation_type=SPEEDING ...
-    python -m murur.local shell           # one local stack for a whole operator session
+    python -m murur.local demo --out out/demo [--frames 36]     # the whole chain on generated frames
 
-The local stack lives in this process (moto, in memory): `upload` provisions a fresh stack with
-the demo registry, runs the frame through the chain and prints what happened. For a session in
-which uploads, violations, the SMS outbox, reviews and decisions build on each other, use `shell`.
+    python -m murur.local serve [--demo-frames 12] &            # keep one local stack running
+    python -m murur.local upload FRAME.jpg --camera NKC-TVZ-01 --meta violation_type=SPEEDING
+    python -m murur.local frames | violations | outbox | reviews
+    python -m murur.local decide FRAME_ID confirm | correct PLATE | discard
+    python -m murur.local stop
+
+    python -m murur.local shell                                 # the same commands, interactively
+
+The local stack is moto, in the memory of one process. `serve` keeps it (with the demo registry)
+until `stop`; the operator commands run in it. Without a running `serve`, `upload` provisions a
+fresh stack for that one frame and prints what happened.
 """
 
 from __future__ import annotations
 
 import argparse
 import cmd
-import json
+import os
 import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from murur.local import server
 from murur.local.camera import CameraUpload, camera_metadata, frame_key
-from murur.local.demo import PlannedFrame, _describe, process, run_demo
-from murur.local.operator import ReviewNotPending, decide_review, table_items
+from murur.local.demo import PlannedFrame, _describe, plan_frames, process, run_demo
+from murur.local.operator import ReviewNotPending, decide_review, table_items, wait_after_decision
 from murur.local.seed import CAMERAS, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
 from murur.workflow import ViolationType
@@ -104,13 +111,12 @@ class OperatorShell(cmd.Cmd):
             return
         outcome = {"confirm": "CONFIRMED", "correct": "CORRECTED", "discard": "DISCARDED"}[words[1].lower()]
         try:
-            decide_review(self.stack, words[0], outcome, plate_text=words[2] if len(words) > 2 else None)
+            execution_arn = decide_review(self.stack, words[0], outcome,
+                                          plate_text=words[2] if len(words) > 2 else None)
         except (ReviewNotPending, ValueError) as error:
             self._say(f"cannot decide: {error}")
             return
-        for execution in self.stack.executions():
-            if execution["status"] == "RUNNING" and not self.stack.is_waiting_for_review(execution["executionArn"]):
-                self.stack.wait_for_execution(execution["executionArn"])
+        wait_after_decision(self.stack, execution_arn)
         self._say(f"{words[0]}: {outcome}; the frame is now {self._frame_status(words[0])}")
 
     def _frame_status(self, frame_id: str) -> str:
@@ -145,21 +151,58 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("--id", help="the vendor's frame id (default: the file name)")
     upload.add_argument("--meta", nargs="*", default=[], help="camera metadata as key=value")
     commands.add_parser("shell", help="an operator session on one local stack (reads commands from stdin)")
+    serve = commands.add_parser("serve", help="keep one local stack running for the operator commands")
+    serve.add_argument("--demo-frames", type=int, default=0, help="first run this many generated frames through it")
+    serve.add_argument("--port", type=int, default=0)
+    for name, text in [("frames", "every frame received, with its status"), ("violations", "violations issued"),
+                       ("outbox", "the SMS messages sent"), ("reviews", "review requests"),
+                       ("stop", "stop the running local stack")]:
+        commands.add_parser(name, help=f"{text} (needs `serve`)")
+    decide = commands.add_parser("decide", help="decide a review: confirm | correct PLATE | discard (needs `serve`)")
+    decide.add_argument("frame_id")
+    decide.add_argument("decision", nargs="+")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
         run_demo(args.out, args.frames, args.seed)
         return 0
+    if args.command == "upload":
+        line = (f"upload {shlex.quote(str(args.frame.resolve()))} --camera {shlex.quote(args.camera)}"
+                + (f" --id {shlex.quote(args.id)}" if args.id else "")
+                + (" --meta " + " ".join(shlex.quote(m) for m in args.meta) if args.meta else ""))
+        try:
+            print(server.send(line), end="")
+            return 0
+        except server.NoServer:
+            with LocalStack(log_level="CRITICAL") as stack:
+                seed_registry(stack)
+                shell = OperatorShell(stack)
+                shell.onecmd(line)
+                for command in ("violations", "outbox", "reviews"):
+                    print(f"-- {command}")
+                    shell.onecmd(command)
+            return 0
+    if args.command in {"frames", "violations", "outbox", "reviews", "decide", "stop"}:
+        line = args.command if args.command != "decide" else f"decide {args.frame_id} {' '.join(args.decision)}"
+        try:
+            print(server.send(line), end="")
+        except server.NoServer:
+            print("No local stack is running here: start one with `python -m murur.local serve &` "
+                  "(or use `python -m murur.local shell`).", file=sys.stderr)
+            return 2
+        return 0
     with LocalStack(log_level="CRITICAL") as stack:
         seed_registry(stack)
         shell = OperatorShell(stack)
-        if args.command == "upload":
-            shell.onecmd(f"upload {shlex.quote(str(args.frame))} --camera {shlex.quote(args.camera)}"
-                         + (f" --id {shlex.quote(args.id)}" if args.id else "")
-                         + (" --meta " + " ".join(shlex.quote(m) for m in args.meta) if args.meta else ""))
-            for command in ("violations", "outbox", "reviews"):
-                print(f"-- {command}")
-                shell.onecmd(command)
+        if args.command == "serve":
+            if args.demo_frames:
+                planned = plan_frames(args.demo_frames, seed=2026)
+                for number, frame in enumerate(planned, start=1):
+                    outcome = process(stack, frame)
+                    print(f"  [{number}/{len(planned)}] {frame.upload.key}: {_describe(outcome)}", flush=True)
+            print(f"Local stack running (pid {os.getpid()}); commands: python -m murur.local "
+                  "upload|frames|violations|outbox|reviews|decide|stop", flush=True)
+            server.serve(shell, port=args.port)
             return 0
         if not sys.stdin.isatty():
             shell.intro = None

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
-from murur.local.operator import decide_review, table_items
+from murur.local.operator import decide_review, table_items, wait_after_decision
 from murur.local.seed import CAMERAS, UNKNOWN_PLATES, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
 from murur.workflow import ViolationType
@@ -314,11 +314,8 @@ def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO 
             best = ((review.get("state") or {}).get("recognition") or {}).get("best") or {}
             plate = best.get("text")
             say(f"An officer confirms the read of {review['frame_id']} ({plate}); its execution resumes ...")
-            decide_review(stack, review["frame_id"], "CONFIRMED", reviewer="officer-demo")
-            waiting = [e for e in stack.executions() if e["status"] == "RUNNING"]
-            for execution in waiting:
-                if not stack.is_waiting_for_review(execution["executionArn"]):
-                    stack.wait_for_execution(execution["executionArn"])
+            resumed = decide_review(stack, review["frame_id"], "CONFIRMED", reviewer="officer-demo")
+            wait_after_decision(stack, resumed)
         summary = report(stack, outcomes, out, stream)
     say(f"Done in {time.perf_counter() - started:.1f} s.")
     return summary

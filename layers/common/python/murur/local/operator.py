@@ -20,6 +20,9 @@ _deserializer = TypeDeserializer()
 class ReviewNotPending(Exception):
     """No pending review for this frame (never requested, already decided, or expired)."""
 
+    def __str__(self) -> str:
+        return f"no pending review for frame {self.args[0]}"
+
 
 def table_items(stack: Any, logical_id: str) -> list[dict[str, Any]]:
     paginator = stack.client("dynamodb").get_paginator("scan")
@@ -31,7 +34,8 @@ def table_items(stack: Any, logical_id: str) -> list[dict[str, Any]]:
 
 
 def decide_review(stack: Any, frame_id: str, outcome: str, *, plate_text: str | None = None,
-                  reviewer: str = "local-officer") -> ReviewDecision:
+                  reviewer: str = "local-officer") -> str | None:
+    """Decide a pending review and resume its execution; returns the execution's ARN when stored."""
     decision = ReviewDecision(
         outcome=ReviewOutcome(outcome.upper()),
         plate_text=plate_text.upper().replace(" ", "") if plate_text else None,
@@ -59,4 +63,17 @@ def decide_review(stack: Any, frame_id: str, outcome: str, *, plate_text: str | 
         raise ReviewNotPending(frame_id) from error
     task_token = updated["Attributes"]["task_token"]["S"]
     stack.client("stepfunctions").send_task_success(taskToken=task_token, output=decision.model_dump_json())
-    return decision
+    state = updated["Attributes"].get("state")
+    return _deserializer.deserialize(state).get("execution_arn") if state else None
+
+
+def wait_after_decision(stack: Any, execution_arn: str | None) -> None:
+    """Let the resumed execution finish (every execution not waiting for an officer, if unknown)."""
+    if execution_arn:
+        stack.wait_for_execution(execution_arn)
+        return
+    stack.wait_until(
+        lambda: all(e["status"] != "RUNNING" or stack.is_waiting_for_review(e["executionArn"])
+                    for e in stack.executions()),
+        what="the resumed execution",
+    )
