@@ -180,6 +180,16 @@ def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, i
         else:
             colour = _contrasting(rng, img[min(max(y, 0), H - 1), min(max(x, 0), W - 1)])
         _paint(img, mask, colour, x, y)
+    for _ in range(int(rng.integers(0, 3))):  # blank plate-shaped things: reflectors, blank signs, stickers
+        bw = int(np.exp(rng.uniform(np.log(max(6, W * 0.02)), np.log(max(8, W * 0.2)))))
+        bh = max(3, int(bw / rng.uniform(1.5, 5.0)))
+        x, y = int(rng.integers(0, max(1, W - bw))), int(rng.integers(0, max(1, H - bh)))
+        if any(x < bx2 and x + bw > bx1 and y < by2 and y + bh > by1 for bx1, by1, bx2, by2 in avoid):
+            continue
+        cv2.rectangle(img, (x, y), (x + bw, y + bh), tuple(float(c) for c in _muted(rng, 0.6, 0.3, 1.0)), -1)
+        if rng.random() < 0.5:
+            cv2.rectangle(img, (x, y), (x + bw, y + bh), tuple(float(c) for c in _muted(rng, 0.5, 0.0, 0.5)),
+                          max(1, bh // 10))
     if rng.random() < 0.3:  # camera timestamp overlay
         stamp = f"20{rng.integers(10, 30)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d} {rng.integers(0, 24):02d}:{rng.integers(0, 60):02d}:{rng.integers(0, 60):02d}"
         _draw_text(img, stamp, int(W * 0.005), int(H * 0.005), max(6, int(H * 0.025)), (1.0, 1.0, 1.0), rng)
@@ -309,6 +319,27 @@ def _car_rear(
             pts = np.int32([[x0 + inset_top, wy0], [x1 - inset_top, wy0], [x1 - inset_bottom, wy1], [x0 + inset_bottom, wy1]])
             glass = _muted(rng, 0.2, 0.03, 0.3)
             cv2.fillConvexPoly(canvas, pts, tuple(float(c) for c in glass), cv2.LINE_AA)
+    # Panel seams, a reflection of the sky, a badge and the recess the plate sits in.
+    seam = tuple(float(c) for c in np.clip(paint * 0.55, 0, 1))
+    for _ in range(int(rng.integers(0, 3))):
+        sy = int(y_min - ph * rng.uniform(0.3, 2.5))
+        cv2.line(canvas, (x0 + radius, sy), (x1 - radius, sy), seam, max(1, int(ph * 0.04)), cv2.LINE_AA)
+    if rng.random() < 0.5:
+        rx = cx + rng.uniform(-0.4, 0.4) * body_w
+        top_y, bottom_y = y0 + radius, int(y_min - ph * 0.3)
+        if bottom_y > top_y:
+            slant = body_w * rng.uniform(-0.15, 0.15)
+            band = body_w * rng.uniform(0.04, 0.15)
+            pts = np.int32([[rx, top_y], [rx + band, top_y], [rx + band + slant, bottom_y], [rx + slant, bottom_y]])
+            cv2.fillConvexPoly(canvas, pts, tuple(float(c) for c in np.clip(paint + rng.uniform(0.08, 0.25), 0, 1)), cv2.LINE_AA)
+    if rng.random() < 0.6:
+        cv2.ellipse(canvas, (int((x_min + x_max) / 2 + rng.normal(0, pw * 0.1)), int(y_min - ph * rng.uniform(0.6, 1.4))),
+                    (max(1, int(pw * rng.uniform(0.08, 0.2))), max(1, int(ph * rng.uniform(0.12, 0.25)))), 0, 0, 360,
+                    tuple(float(c) for c in _muted(rng, 0.1, 0.5, 0.95)), -1, cv2.LINE_AA)
+    if rng.random() < 0.6:
+        ex, ey = pw * rng.uniform(0.05, 0.2), ph * rng.uniform(0.1, 0.35)
+        recess = tuple(float(c) for c in np.clip(paint * rng.uniform(0.4, 0.85), 0, 1))
+        cv2.rectangle(canvas, (int(x_min - ex), int(y_min - ey)), (int(x_max + ex), int(y_max + ey)), recess, -1)
     # Bumper below the plate.
     bumper_y = int(y_max + ph * rng.uniform(0.1, 0.6))
     bumper = np.clip(paint * rng.uniform(0.2, 1.0), 0, 1) if rng.random() < 0.6 else _muted(rng, 0.05, 0.05, 0.25)
@@ -335,7 +366,7 @@ def _car_rear(
 def _lighting(img: np.ndarray, rng, plate_quads: list[np.ndarray]) -> np.ndarray:
     """Day, dusk/night or infrared-like looks; shadows and glare. Works in place on float 0..1."""
     H, W = img.shape[:2]
-    mode = rng.choice(["day", "day", "day", "day", "night", "ir"])
+    mode = rng.choice(["day", "night", "ir"], p=[0.76, 0.12, 0.12])
     if rng.random() < 0.3:  # a hard shadow across part of the frame
         pts = rng.uniform(0, 1, (int(rng.integers(3, 7)), 2)) * np.float32([W, H])
         mask = np.zeros((H, W), np.float32)
@@ -366,7 +397,7 @@ def _lighting(img: np.ndarray, rng, plate_quads: list[np.ndarray]) -> np.ndarray
 
 def _gamma(img: np.ndarray, rng) -> np.ndarray:
     """Camera tone curve on the final uint8 image (a lookup table is far cheaper than a float power)."""
-    gamma = rng.uniform(0.7, 1.4)
+    gamma = rng.uniform(0.75, 1.3)
     lut = (np.power(np.arange(256) / 255.0, gamma) * 255 + 0.5).astype(np.uint8)
     return cv2.LUT(img, lut)
 
