@@ -1,0 +1,113 @@
+"""Read confidence: a logistic model over what the networks and the plate formats say about a read.
+
+Fitted on held-out synthetic frames by the training code and stored in the model card, so that a
+confidence of 0.99 means the read is right about 99 % of the time on data like that held-out set.
+Written out here (a dozen lines of Newton steps) rather than pulling scikit-learn into the Lambda.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from murur.alpr.formats import match_layout
+
+FEATURE_NAMES = (
+    "path_log_probability",
+    "min_char_log_confidence",
+    "detector_log_score",
+    "specific_layout",
+    "no_layout",
+)
+
+
+def read_features(
+    path_log_probability: float, char_confidences: Sequence[float], detector_score: float, text: str
+) -> np.ndarray:
+    layout = match_layout(text) if text else None
+    min_char = min(char_confidences) if char_confidences else 1e-6
+    return np.array(
+        [
+            max(path_log_probability, -30.0),
+            float(np.log(max(min_char, 1e-6))),
+            float(np.log(max(detector_score, 1e-6))),
+            1.0 if layout is not None and layout.specificity > 0 else 0.0,
+            1.0 if layout is None else 0.0,
+        ]
+    )
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+@dataclass(frozen=True)
+class Calibrator:
+    weights: tuple[float, ...]
+    bias: float
+
+    def confidence(self, features: np.ndarray) -> float:
+        return float(_sigmoid(np.dot(self.weights, features) + self.bias))
+
+    @classmethod
+    def fit(cls, features: np.ndarray, correct: np.ndarray, l2: float = 1e-3, steps: int = 50) -> Calibrator:
+        """Logistic regression by Newton's method (small L2 penalty keeps it finite on separable data)."""
+        x = np.hstack([features, np.ones((len(features), 1))])
+        y = correct.astype(np.float64)
+        w = np.zeros(x.shape[1])
+        penalty = np.eye(x.shape[1]) * l2
+        penalty[-1, -1] = 0.0
+        for _ in range(steps):
+            p = _sigmoid(x @ w)
+            gradient = x.T @ (p - y) + penalty @ w
+            hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty + np.eye(x.shape[1]) * 1e-9
+            w -= np.linalg.solve(hessian, gradient)
+        return cls(weights=tuple(float(v) for v in w[:-1]), bias=float(w[-1]))
+
+    def to_json(self) -> dict:
+        return {"features": list(FEATURE_NAMES), "weights": list(self.weights), "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Calibrator:
+        if list(data["features"]) != list(FEATURE_NAMES):
+            raise ValueError("the model card's calibration uses different features than this reader")
+        return cls(weights=tuple(float(v) for v in data["weights"]), bias=float(data["bias"]))
+
+
+def auto_issue_threshold(confidences: np.ndarray, correct: np.ndarray, target_precision: float = 0.999) -> float:
+    """Lowest confidence at which the reads at or above it are right at least `target_precision` of the time.
+
+    Conservative on small sets: it never goes below the confidence of the most confident wrong read
+    unless enough right reads lie above it for the target to hold.
+    """
+    order = np.argsort(-confidences)
+    conf, ok = confidences[order], correct[order].astype(bool)
+    errors = np.cumsum(~ok)
+    accepted = np.arange(1, len(ok) + 1)
+    valid = errors <= (1 - target_precision) * accepted
+    if not valid.any():
+        return 1.0
+    # The last position where the prefix still meets the target, cut at a tie boundary.
+    last = int(np.nonzero(valid)[0].max())
+    threshold = float(conf[last])
+    # Ties: everything with the same confidence is accepted together; step up if that breaks the target.
+    while True:
+        taken = conf >= threshold
+        if (~ok[taken]).sum() <= (1 - target_precision) * max(taken.sum(), 1):
+            return threshold
+        higher = conf[conf > threshold]
+        if len(higher) == 0:
+            return 1.0
+        threshold = float(higher.min())
+
+
+def reliability_table(confidences: np.ndarray, correct: np.ndarray, bins: Sequence[float] = (0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0001)) -> list[dict]:
+    rows = []
+    for lo, hi in zip(bins[:-1], bins[1:]):
+        mask = (confidences >= lo) & (confidences < hi)
+        if mask.any():
+            rows.append({"bin": f"[{lo:g}, {min(hi, 1):g}]", "count": int(mask.sum()),
+                         "mean_confidence": float(confidences[mask].mean()), "accuracy": float(correct[mask].mean())})
+    return rows

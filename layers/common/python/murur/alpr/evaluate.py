@@ -1,0 +1,230 @@
+"""Measure the plate reader on held-out synthetic frames and on a folder of annotated real photos.
+
+    python -m murur.alpr.evaluate --synthetic 300 [--real DIR] [--json OUT.json] [--models DIR]
+
+A real folder holds `NAME.jpg` + `NAME.txt`, the text being one tab-separated line
+`NAME.jpg <x> <y> <width> <height> <PLATE_TEXT>` per plate (box in pixels, text normalised).
+Reported: detection recall (IoU >= 0.5), exact-match reads of whole photos, character error rate,
+precision and coverage at the auto-issue threshold, a reliability table, latency per frame on one
+thread, and the recogniser alone on the true plate crops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from murur.alpr.calibration import reliability_table
+from murur.alpr.formats import normalise
+from murur.alpr.imaging import InvalidImage, decode_grey, rectify_plate
+from murur.alpr.postprocess import box_iou
+from murur.alpr.reader import PlateReader
+
+SYNTHETIC_SEED = 12345  # differs from the training and calibration seeds
+TWO_ROW_KINDS = ("mr_two_row", "foreign_two_row")
+
+
+@dataclass(frozen=True)
+class Truth:
+    text: str
+    box: tuple[int, int, int, int]
+    kind: str | None = None
+    corners: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Frame:
+    name: str
+    image: bytes
+    truths: list[Truth]
+
+
+def synthetic_frames(seed: int, count: int, size: tuple[int, int] = (1920, 1080), kinds: tuple[str, ...] | None = None) -> Iterator[Frame]:
+    """Held-out camera frames from the generator, JPEG-encoded as a camera would send them."""
+    from murur.alpr.synth import compose_scene, random_plate
+
+    rng = np.random.default_rng([seed, 3])
+    for i in range(count):
+        plates = None
+        if kinds:
+            plates = [random_plate(rng, kinds[int(rng.integers(len(kinds)))]) for _ in range(int(rng.integers(1, 3)))]
+        scene = compose_scene(rng, plates, size=size)
+        truths = [Truth(a.text, tuple(a.box), a.kind, a.corners) for a in scene.annotations]
+        yield Frame(f"synthetic-{seed}-{i:05d}", scene.to_jpeg(int(rng.integers(70, 96))), truths)
+
+
+def real_frames(folder: Path) -> Iterator[Frame]:
+    for label in sorted(folder.glob("*.txt")):
+        truths, image_name = [], None
+        for line in label.read_text().splitlines():
+            parts = line.split("\t") if "\t" in line else line.split()
+            if len(parts) < 6:
+                continue
+            image_name = parts[0]
+            x, y, w, h = (int(float(v)) for v in parts[1:5])
+            truths.append(Truth(normalise(parts[5]), (x, y, x + w, y + h)))
+        if image_name and (folder / image_name).is_file():
+            yield Frame(image_name, (folder / image_name).read_bytes(), truths)
+
+
+def char_errors(truth: str, read: str) -> int:
+    """Levenshtein distance."""
+    previous = list(range(len(read) + 1))
+    for i, a in enumerate(truth, 1):
+        current = [i]
+        for j, b in enumerate(read, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        previous = current
+    return previous[-1]
+
+
+def evaluate_frames(reader: PlateReader, frames: Iterable[Frame]) -> list[dict]:
+    """One record per true plate (read or missed) and one per read matching no true plate."""
+    records = []
+    for frame in frames:
+        started = time.perf_counter()
+        try:
+            reads = reader.read(frame.image)
+        except InvalidImage:
+            reads = []
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        used = set()
+        for t_index, truth in enumerate(frame.truths):
+            best, best_iou = None, 0.0
+            for r_index, read in enumerate(reads):
+                iou = box_iou(truth.box, read.box)
+                if iou > best_iou and r_index not in used:
+                    best, best_iou = r_index, iou
+            matched = best is not None and best_iou >= 0.5
+            read = reads[best] if matched else None
+            if matched:
+                used.add(best)
+            records.append({
+                "frame": frame.name, "truth": truth.text, "kind": truth.kind, "detected": matched, "iou": best_iou,
+                "read": read.text if read else "", "confidence": read.confidence if read else 0.0,
+                "features": read.features().tolist() if read else None,
+                "correct": bool(read is not None and read.text == truth.text),
+                "text_anywhere": any(r.text == truth.text for r in reads),
+                "latency_ms": elapsed_ms if t_index == 0 else None,
+            })
+        for r_index, read in enumerate(reads):
+            if r_index not in used:
+                records.append({
+                    "frame": frame.name, "truth": None, "kind": None, "detected": False, "iou": 0.0,
+                    "read": read.text, "confidence": read.confidence, "features": read.features().tolist(),
+                    "correct": False, "text_anywhere": False,
+                    "latency_ms": elapsed_ms if not frame.truths and r_index == 0 else None,
+                })
+        if not frame.truths and not reads:
+            records.append({"frame": frame.name, "truth": None, "kind": None, "detected": False, "iou": 0.0, "read": "",
+                            "confidence": 0.0, "features": None, "correct": False, "text_anywhere": False,
+                            "latency_ms": elapsed_ms})
+    return records
+
+
+def summarise(records: list[dict], threshold: float) -> dict:
+    plates = [r for r in records if r["truth"] is not None]
+    reads = [r for r in records if r["read"]]
+    accepted = [r for r in reads if r["confidence"] >= threshold]
+    latencies = np.array([r["latency_ms"] for r in records if r["latency_ms"] is not None])
+    frames = {r["frame"] for r in records}
+    frames_with_plates = {r["frame"] for r in plates}
+    frames_all_right = frames_with_plates - {r["frame"] for r in plates if not r["correct"]}
+    errors = sum(char_errors(r["truth"], r["read"]) for r in plates)
+    confidences = np.array([r["confidence"] for r in reads])
+    correct = np.array([r["correct"] for r in reads], bool)
+    return {
+        "frames": len(frames),
+        "plates": len(plates),
+        "detection_recall": _ratio(sum(r["detected"] for r in plates), len(plates)),
+        "plate_exact_match": _ratio(sum(r["correct"] for r in plates), len(plates)),
+        "frame_exact_match": _ratio(len(frames_all_right), len(frames_with_plates)),
+        "text_found_anywhere": _ratio(sum(r["text_anywhere"] for r in plates), len(plates)),
+        "character_error_rate": _ratio(errors, sum(len(r["truth"]) for r in plates)),
+        "false_reads": sum(1 for r in reads if r["truth"] is None),
+        "auto_issue_threshold": threshold,
+        "accepted_reads": len(accepted),
+        "precision_at_threshold": _ratio(sum(r["correct"] for r in accepted), len(accepted)),
+        "coverage_at_threshold": _ratio(sum(r["correct"] for r in accepted), len(plates)),
+        "latency_ms_p50": float(np.percentile(latencies, 50)) if len(latencies) else None,
+        "latency_ms_p95": float(np.percentile(latencies, 95)) if len(latencies) else None,
+        "reliability": reliability_table(confidences, correct) if len(reads) else [],
+    }
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return float(num) / den if den else None
+
+
+def true_crop_reads(reader: PlateReader, frames: Iterable[Frame]) -> dict:
+    """The recogniser alone on the true plate regions (rows decided by the kind when known, else best of both)."""
+    right = total = errors = chars = 0
+    times = []
+    for frame in frames:
+        try:
+            grey = decode_grey(frame.image)
+        except InvalidImage:
+            continue
+        for truth in frame.truths:
+            if truth.corners is not None:
+                corners = np.asarray(truth.corners, np.float64)
+            else:
+                x1, y1, x2, y2 = truth.box
+                corners = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64)
+            options = [truth.kind in TWO_ROW_KINDS] if truth.kind else [False, True]
+            crops = np.stack([rectify_plate(grey, corners, two) for two in options])
+            started = time.perf_counter()
+            reads = reader.recognise(crops)
+            times.append((time.perf_counter() - started) * 1000 / len(crops))
+            best = max(reads, key=lambda r: reader.confidence(r, 1.0))
+            total += 1
+            right += best.text == truth.text
+            errors += char_errors(truth.text, best.text)
+            chars += len(truth.text)
+    return {"crops": total, "exact_match": _ratio(right, total), "character_error_rate": _ratio(errors, chars),
+            "latency_ms_per_crop_p50": float(np.percentile(times, 50)) if times else None}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--synthetic", type=int, default=0, help="number of held-out synthetic 1080p frames")
+    parser.add_argument("--mauritanian", type=int, default=None,
+                        help="frames with only Mauritanian plates (default: same as --synthetic)")
+    parser.add_argument("--real", type=Path, help="folder of annotated real photos")
+    parser.add_argument("--models", type=Path, help="model directory (default: the shipped models)")
+    parser.add_argument("--seed", type=int, default=SYNTHETIC_SEED)
+    parser.add_argument("--json", type=Path, help="also write the figures and per-plate records here")
+    args = parser.parse_args(argv)
+
+    reader = PlateReader(args.models) if args.models else PlateReader.default()
+    threshold = reader.auto_issue_threshold
+    report: dict = {"model_version": reader.model_version, "auto_issue_threshold": threshold}
+    sets: list[tuple[str, callable]] = []
+    if args.synthetic:
+        sets.append(("synthetic_mixed", lambda: synthetic_frames(args.seed, args.synthetic)))
+        n_mr = args.synthetic if args.mauritanian is None else args.mauritanian
+        mr_kinds = ("mr_civil", "mr_government", "mr_diplomatic", "mr_two_row")
+        if n_mr:
+            sets.append(("synthetic_mauritanian", lambda: synthetic_frames(args.seed + 1, n_mr, kinds=mr_kinds)))
+    if args.real:
+        sets.append(("real", lambda: real_frames(args.real)))
+    records_out = {}
+    for name, frames in sets:
+        records = evaluate_frames(reader, frames())
+        summary = summarise(records, threshold)
+        summary["true_crops"] = true_crop_reads(reader, frames())
+        report[name] = summary
+        records_out[name] = records
+        print(json.dumps({name: summary}, indent=2), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"report": report, "records": records_out}, indent=1, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Image decoding and plate rectification with Pillow and numpy only (the Lambda has no OpenCV).
+
+The training code imports these same functions, so the recogniser learns from crops cut exactly as
+the reader cuts them at run time.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Frames bigger than this are refused instead of decoded (a decompression bomb would exhaust memory).
+MAX_IMAGE_PIXELS = 40_000_000
+
+# The recogniser's input: one grey row-image of this size (two-row plates are split and put side by side).
+CROP_HEIGHT = 32
+CROP_WIDTH = 160
+
+# Margin added around the plate's corners before rectifying, as fractions of its width and height:
+# a little background keeps edge characters whole when the corners are slightly off.
+CROP_MARGIN_X = 0.04
+CROP_MARGIN_Y = 0.10
+
+
+class InvalidImage(ValueError):
+    """The bytes are not an image the reader can decode (truncated, garbage, too large, empty)."""
+
+
+def decode_grey(image_bytes: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+    """Decode bytes to an upright 8-bit grey image, or raise InvalidImage with the reason."""
+    if not image_bytes:
+        raise InvalidImage("empty image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(image_bytes))
+            if image.width * image.height > max_pixels:
+                raise InvalidImage(f"image of {image.width}x{image.height} pixels is larger than {max_pixels}")
+            image = ImageOps.exif_transpose(image)
+            grey = image.convert("L")
+            grey.load()
+    except InvalidImage:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InvalidImage(f"cannot decode image: {exc}") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # truncated or corrupt data
+        raise InvalidImage(f"cannot decode image: {exc}") from exc
+    if grey.width < 8 or grey.height < 8:
+        raise InvalidImage(f"image of {grey.width}x{grey.height} pixels is too small")
+    return grey
+
+
+def letterbox(grey: Image.Image, width: int, height: int) -> tuple[np.ndarray, float]:
+    """Scale `grey` to fit (width, height), pad right/bottom with zeros; returns (uint8 HxW, scale)."""
+    scale = min(width / grey.width, height / grey.height)
+    new_w, new_h = max(1, round(grey.width * scale)), max(1, round(grey.height * scale))
+    small = grey.resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    canvas = np.zeros((height, width), np.uint8)
+    canvas[:new_h, :new_w] = np.asarray(small)
+    return canvas, scale
+
+
+def _perspective_coefficients(src_quad: np.ndarray, width: int, height: int) -> tuple[float, ...]:
+    """Pillow PERSPECTIVE data mapping the output rectangle (width x height) onto `src_quad`."""
+    dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64)
+    src = np.asarray(src_quad, np.float64)
+    rows = []
+    rhs = []
+    for (x, y), (u, v) in zip(dst, src):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        rhs.extend([u, v])
+    return tuple(np.linalg.solve(np.array(rows), np.array(rhs)).tolist())
+
+
+def expand_quad(corners: np.ndarray, margin_x: float = CROP_MARGIN_X, margin_y: float = CROP_MARGIN_Y) -> np.ndarray:
+    """Corners (TL, TR, BR, BL) pushed outwards along the plate's own axes by the given fractions."""
+    c = np.asarray(corners, np.float64)
+    along = ((c[1] - c[0]) + (c[2] - c[3])) / 2
+    across = ((c[3] - c[0]) + (c[2] - c[1])) / 2
+    dx, dy = along * margin_x, across * margin_y
+    return np.array([c[0] - dx - dy, c[1] + dx - dy, c[2] + dx + dy, c[3] - dx + dy])
+
+
+def warp_quad(grey: Image.Image, quad: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The quadrilateral `quad` (TL, TR, BR, BL) of `grey` resampled to a width x height uint8 array."""
+    coeffs = _perspective_coefficients(quad, width, height)
+    # Supersample small outputs from big plates: Pillow's perspective warp does not low-pass filter.
+    quad = np.asarray(quad, np.float64)
+    src_w = max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))
+    factor = int(min(4, max(1, src_w // (2 * width))))
+    if factor > 1:
+        big = grey.transform((width * factor, height * factor), Image.Transform.PERSPECTIVE,
+                             _perspective_coefficients(quad, width * factor, height * factor),
+                             Image.Resampling.BILINEAR)
+        return np.asarray(big.reduce(factor))
+    return np.asarray(grey.transform((width, height), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR))
+
+
+def rectify_plate(grey: Image.Image, corners: np.ndarray, two_rows: bool) -> np.ndarray:
+    """The recogniser's input for a plate: uint8 CROP_HEIGHT x CROP_WIDTH.
+
+    A two-row plate is cut into its upper and lower halves (with a little overlap), each rectified to
+    half the width and placed side by side, so one single-line recogniser reads both kinds.
+    """
+    quad = expand_quad(corners)
+    if not two_rows:
+        return warp_quad(grey, quad, CROP_WIDTH, CROP_HEIGHT)
+    tl, tr, br, bl = quad
+    half = CROP_WIDTH // 2
+
+    def lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+        return a + (b - a) * t
+
+    top = np.array([tl, tr, lerp(tr, br, 0.55), lerp(tl, bl, 0.55)])
+    bottom = np.array([lerp(tl, bl, 0.45), lerp(tr, br, 0.45), br, bl])
+    return np.concatenate([warp_quad(grey, top, half, CROP_HEIGHT), warp_quad(grey, bottom, half, CROP_HEIGHT)], axis=1)

@@ -1,0 +1,181 @@
+"""The plate reader: finds number plates in a camera frame and reads them, on onnxruntime.
+
+Runs with numpy, Pillow and onnxruntime only (no torch, no OpenCV), on one thread by default, as a
+Lambda function does. The two networks and their calibration come from `models/` (see its README).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from murur.alpr.calibration import Calibrator, read_features
+from murur.alpr.formats import ALPHABET, match_layout
+from murur.alpr.imaging import InvalidImage, decode_grey, letterbox, rectify_plate
+from murur.alpr.postprocess import CtcRead, Detection, ctc_greedy_decode, decode_detector, softmax
+
+MODELS_DIR = Path(__file__).with_name("models")
+MODEL_CARD = "model_card.json"
+
+# Row-count decisions this close to even are settled by reading the plate both ways.
+_ROWS_UNSURE = (0.25, 0.75)
+
+__all__ = ["InvalidImage", "ModelNotAvailable", "PlateRead", "PlateReader"]
+
+
+class ModelNotAvailable(RuntimeError):
+    """The model files or their card are missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    text: str  # normalised: upper case, no spaces or dashes
+    confidence: float  # calibrated probability that `text` is exactly right
+    char_confidences: tuple[float, ...]
+    box: tuple[int, int, int, int]  # x1, y1, x2, y2 in the upright image's pixels
+    model_version: str
+    corners: tuple[tuple[float, float], ...] | None = None  # TL, TR, BR, BL
+    layout: str | None = None  # formats layout id, None when the text fits no known layout
+    detector_score: float = field(default=0.0, compare=False)
+    two_rows: bool = False
+    path_log_probability: float = field(default=0.0, compare=False, repr=False)
+
+    def features(self) -> np.ndarray:
+        """What the calibration looks at (see murur.alpr.calibration)."""
+        return read_features(self.path_log_probability, self.char_confidences, self.detector_score, self.text)
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "char_confidences": [round(c, 4) for c in self.char_confidences],
+            "box": list(self.box),
+            "corners": [[round(x, 1), round(y, 1)] for x, y in self.corners] if self.corners else None,
+            "layout": self.layout,
+            "two_rows": self.two_rows,
+            "model_version": self.model_version,
+        }
+
+
+def _session(path: Path, threads: int):
+    import onnxruntime as ort  # imported here: importing murur.alpr stays cheap for code that only needs types
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+class PlateReader:
+    """Detector + recogniser + calibration, loaded from a model directory holding a model card."""
+
+    def __init__(self, model_dir: Path | str = MODELS_DIR, threads: int = 1):
+        model_dir = Path(model_dir)
+        card_path = model_dir / MODEL_CARD
+        try:
+            card = json.loads(card_path.read_text())
+            detector_file = model_dir / card["detector"]["file"]
+            recognizer_file = model_dir / card["recognizer"]["file"]
+            if not detector_file.is_file() or not recognizer_file.is_file():
+                raise FileNotFoundError(f"model files listed in {card_path} are missing")
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelNotAvailable(f"no usable plate models in {model_dir}: {exc}") from exc
+        if card["recognizer"].get("alphabet", ALPHABET) != ALPHABET:
+            raise ModelNotAvailable("the recogniser was trained for a different alphabet")
+        self.card = card
+        self.model_version: str = card["version"]
+        self.auto_issue_threshold: float = float(card["auto_issue_threshold"])
+        self.calibrator = Calibrator.from_json(card["calibration"])
+        det = card["detector"]
+        self._det_size = (int(det["input_width"]), int(det["input_height"]))
+        self._det_stride = int(det["stride"])
+        self._det_threshold = float(det["threshold"])
+        self._detector = _session(detector_file, threads)
+        self._recognizer = _session(recognizer_file, threads)
+
+    @classmethod
+    def default(cls) -> PlateReader:
+        """The shipped models, loaded once per process."""
+        return _default_reader()
+
+    # ------------------------------------------------------------------ stages
+
+    def detect(self, grey: Image.Image) -> list[Detection]:
+        canvas, scale = letterbox(grey, *self._det_size)
+        batch = (canvas.astype(np.float32) / 255.0)[None, None]
+        (output,) = self._detector.run(None, {"image": batch})
+        return decode_detector(output[0], self._det_stride, scale, self._det_threshold)
+
+    def recognise(self, crops: np.ndarray) -> list[CtcRead]:
+        """Reads of N rectified crops (uint8 N x CROP_HEIGHT x CROP_WIDTH)."""
+        if len(crops) == 0:
+            return []
+        batch = (crops.astype(np.float32) / 255.0)[:, None]
+        (logits,) = self._recognizer.run(None, {"crop": batch})
+        return [ctc_greedy_decode(softmax(seq)) for seq in logits]
+
+    def confidence(self, read: CtcRead, detector_score: float) -> float:
+        return self.calibrator.confidence(
+            read_features(read.path_log_probability, read.char_confidences, detector_score, read.text)
+        )
+
+    # ------------------------------------------------------------------ whole frames
+
+    def read(self, image_bytes: bytes) -> list[PlateRead]:
+        """Every plate found in the encoded image, most confident first. Raises InvalidImage."""
+        return self.read_image(decode_grey(image_bytes))
+
+    def read_image(self, grey: Image.Image) -> list[PlateRead]:
+        detections = self.detect(grey)
+        if not detections:
+            return []
+        crops, owners, rows = [], [], []
+        for index, det in enumerate(detections):
+            p = det.two_rows_probability
+            options = [p >= 0.5] if not (_ROWS_UNSURE[0] < p < _ROWS_UNSURE[1]) else [False, True]
+            for two_rows in options:
+                crops.append(rectify_plate(grey, det.corners, two_rows))
+                owners.append(index)
+                rows.append(two_rows)
+        reads = self.recognise(np.stack(crops))
+        best: dict[int, tuple[float, CtcRead, bool]] = {}
+        for index, read, two_rows in zip(owners, reads, rows):
+            conf = self.confidence(read, detections[index].score)
+            if index not in best or conf > best[index][0]:
+                best[index] = (conf, read, two_rows)
+        plates = []
+        width, height = grey.size
+        for index, (conf, read, two_rows) in best.items():
+            if not read.text:
+                continue
+            det = detections[index]
+            corners = np.clip(det.corners, 0, [width, height])
+            layout = match_layout(read.text)
+            x1, y1, x2, y2 = det.box
+            plates.append(
+                PlateRead(
+                    text=read.text,
+                    confidence=conf,
+                    char_confidences=tuple(float(c) for c in read.char_confidences),
+                    box=(max(0, x1), max(0, y1), min(width, x2), min(height, y2)),
+                    corners=tuple((float(x), float(y)) for x, y in corners),
+                    layout=layout.id if layout else None,
+                    model_version=self.model_version,
+                    detector_score=det.score,
+                    two_rows=two_rows,
+                    path_log_probability=read.path_log_probability,
+                )
+            )
+        return sorted(plates, key=lambda p: -p.confidence)
+
+
+@lru_cache(maxsize=1)
+def _default_reader() -> PlateReader:
+    return PlateReader(MODELS_DIR)

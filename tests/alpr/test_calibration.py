@@ -1,0 +1,49 @@
+"""Confidence calibration and the auto-issue threshold."""
+
+import numpy as np
+import pytest
+
+from murur.alpr.calibration import FEATURE_NAMES, Calibrator, auto_issue_threshold, read_features
+
+
+def test_fit_learns_that_likelier_paths_are_more_often_right():
+    rng = np.random.default_rng(0)
+    path = rng.uniform(-8, 0, 4000)
+    correct = rng.random(4000) < 1 / (1 + np.exp(-(2.0 * path + 6)))
+    features = np.zeros((4000, len(FEATURE_NAMES)))
+    features[:, 0] = path
+    calibrator = Calibrator.fit(features, correct)
+    assert calibrator.weights[0] == pytest.approx(2.0, abs=0.4)
+    high, low = features[path > -1], features[path < -5]
+    assert np.mean([calibrator.confidence(f) for f in high]) > 0.95
+    assert np.mean([calibrator.confidence(f) for f in low]) < 0.05
+
+
+def test_json_round_trip_and_feature_check():
+    calibrator = Calibrator(weights=(1.0, 0.5, 0.1, 2.0, -1.0), bias=0.3)
+    assert Calibrator.from_json(calibrator.to_json()) == calibrator
+    with pytest.raises(ValueError):
+        Calibrator.from_json({**calibrator.to_json(), "features": ["something_else"]})
+
+
+def test_features_know_the_layouts():
+    civil = read_features(-0.1, [0.99] * 8, 0.9, "1234AB00")
+    foreign = read_features(-0.1, [0.99] * 6, 0.9, "ABC123")
+    odd = read_features(-0.1, [0.99] * 2, 0.9, "AB")
+    assert civil[3] == 1 and civil[4] == 0
+    assert foreign[3] == 0 and foreign[4] == 0
+    assert odd[4] == 1
+
+
+def test_threshold_meets_the_precision_target():
+    confidences = np.linspace(0, 1, 5001)
+    correct = confidences > 0.3  # every read below 0.3 is wrong
+    correct[[4000, 4500]] = False  # two confident mistakes
+    threshold = auto_issue_threshold(confidences, correct, 0.999)
+    accepted = confidences >= threshold
+    assert (correct[accepted]).mean() >= 0.999
+    assert threshold < 0.35  # two errors among thousands do not push it to the top
+
+
+def test_threshold_is_one_when_nothing_is_precise_enough():
+    assert auto_issue_threshold(np.array([0.9, 0.8]), np.array([False, True]), 0.999) == 1.0

@@ -1,0 +1,94 @@
+"""Decoding of the networks' outputs: CTC, heatmap peaks, non-maximum suppression, box mapping."""
+
+import numpy as np
+import pytest
+
+from murur.alpr.formats import ALPHABET
+from murur.alpr.postprocess import (
+    DETECTOR_CHANNELS,
+    OFFSET_SCALE,
+    Detection,
+    box_iou,
+    corners_to_box,
+    ctc_greedy_decode,
+    decode_detector,
+    heatmap_peaks,
+    non_maximum_suppression,
+)
+
+
+def one_hot_path(path: str, p: float = 0.9) -> np.ndarray:
+    """Probabilities whose best path is `path` ('-' = blank), each frame's winner at probability p."""
+    classes = 1 + len(ALPHABET)
+    probs = np.full((len(path), classes), (1 - p) / (classes - 1))
+    for t, ch in enumerate(path):
+        probs[t, 0 if ch == "-" else ALPHABET.index(ch) + 1] = p
+    return probs
+
+
+def test_ctc_collapses_repeats_and_drops_blanks():
+    read = ctc_greedy_decode(one_hot_path("--11-1--AA-B0--"))
+    assert read.text == "11AB0"
+
+
+def test_ctc_blank_separates_a_doubled_character():
+    assert ctc_greedy_decode(one_hot_path("3-3")).text == "33"
+    assert ctc_greedy_decode(one_hot_path("33")).text == "3"
+
+
+def test_ctc_char_confidence_is_the_best_frame_of_the_character():
+    probs = one_hot_path("-AA-B-", p=0.9)
+    probs[1, ALPHABET.index("A") + 1] = 0.6
+    read = ctc_greedy_decode(probs)
+    assert read.text == "AB"
+    assert read.char_confidences == pytest.approx((0.9, 0.9))
+    assert read.path_log_probability == pytest.approx(5 * np.log(0.9) + np.log(0.6))
+
+
+def test_ctc_empty_when_only_blanks():
+    read = ctc_greedy_decode(one_hot_path("-----"))
+    assert read.text == "" and read.char_confidences == ()
+
+
+def test_heatmap_peaks_are_local_maxima_above_threshold_best_first():
+    heat = np.zeros((10, 12))
+    heat[2, 3], heat[2, 4] = 0.9, 0.5  # a neighbour of a stronger peak is not a peak
+    heat[7, 9] = 0.95
+    heat[5, 1] = 0.2  # below the threshold
+    assert heatmap_peaks(heat, threshold=0.3, max_peaks=5) == [(7, 9, 0.95), (2, 3, 0.9)]
+    assert heatmap_peaks(heat, threshold=0.3, max_peaks=1) == [(7, 9, 0.95)]
+
+
+def square(x, y, size):
+    return np.array([[x, y], [x + size, y], [x + size, y + size], [x, y + size]], float)
+
+
+def test_non_maximum_suppression_keeps_the_best_of_overlapping_boxes():
+    a = Detection(0.9, square(0, 0, 10), 0.0)
+    b = Detection(0.8, square(1, 1, 10), 0.0)
+    c = Detection(0.7, square(50, 50, 10), 0.0)
+    kept = non_maximum_suppression([b, c, a])
+    assert kept == [a, c]
+
+
+def test_box_iou_and_corner_box():
+    assert corners_to_box(np.array([[1.2, 2.7], [9.5, 2.0], [9.9, 6.1], [0.8, 6.0]])) == (0, 2, 10, 7)
+    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert box_iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)
+    assert box_iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
+
+
+def test_decode_detector_maps_corners_back_to_the_source_image():
+    stride, scale = 8, 0.5  # the source image was shrunk by half before detection
+    output = np.zeros((DETECTOR_CHANNELS, 6, 8), np.float32)
+    row, col = 3, 5
+    output[0, row, col] = 0.8
+    centre = np.array([(col + 0.5) * stride, (row + 0.5) * stride])
+    corners_in_input = centre + np.array([[-12, -3], [12, -3], [12, 3], [-12, 3]], float)
+    output[1:9, row, col] = ((corners_in_input - centre) / OFFSET_SCALE).reshape(-1)
+    output[9, row, col] = 0.9
+    (det,) = decode_detector(output, stride, scale, threshold=0.3)
+    assert det.score == pytest.approx(0.8)
+    assert det.two_rows_probability == pytest.approx(0.9)
+    np.testing.assert_allclose(det.corners, corners_in_input / scale, atol=1e-4)
+    assert det.box == corners_to_box(corners_in_input / scale)

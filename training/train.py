@@ -1,0 +1,377 @@
+"""Train the plate detector and recogniser, export them to ONNX, calibrate, and (optionally) install.
+
+    python -m training.train --out training/runs/latest --install    # what `make train` runs
+    python -m training.train --out /tmp/smoke --tiny                  # one tiny epoch end to end
+
+Everything that decides the result is in the recipe written next to the checkpoints (`recipe.json`):
+seeds, data recipe, hyper-parameters. Training runs on the CPU, one torch thread per model; with
+`--jobs 2` data generation and the two models' training run in two processes side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import multiprocessing
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from murur.alpr.formats import ALPHABET
+from murur.alpr.imaging import CROP_HEIGHT, CROP_WIDTH
+from murur.alpr.postprocess import OFFSET_SCALE
+from murur.alpr.reader import MODEL_CARD, MODELS_DIR
+from training.data import DataRecipe, build_pools, encode_text, single_threaded
+from training.models import PlateDetector, PlateRecognizer
+
+OPSET = 17
+DETECTOR_FILE = "detector.onnx"
+RECOGNIZER_FILE = "recognizer.onnx"
+
+
+@dataclass(frozen=True)
+class Hyper:
+    seed: int = 7
+    det_steps: int = 2400
+    det_batch: int = 16
+    det_crop: tuple[int, int] = (384, 256)  # training window (w, h) cut from the letterboxed frame
+    det_lr: float = 2e-3
+    rec_steps: int = 2400
+    rec_batch: int = 64
+    rec_lr: float = 3e-3
+    weight_decay: float = 1e-4
+    detector_threshold: float = 0.3
+    calibration_frames: int = 600
+    calibration_seed: int = 99
+    target_precision: float = 0.999
+
+
+TINY = dict(det_steps=2, det_batch=2, rec_steps=2, rec_batch=4, calibration_frames=3)
+TINY_DATA = dict(scenes=4, generator_crops=16, scene_crop_jitters=1)
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+# ----------------------------------------------------------------------------- detector
+
+
+def detector_targets(plates, width: int, height: int, stride: int):
+    """Heatmap, corner offsets, row flags and regression weights for one training window."""
+    gh, gw = height // stride, width // stride
+    heat = np.zeros((gh, gw), np.float32)
+    offsets = np.zeros((8, gh, gw), np.float32)
+    rows = np.zeros((gh, gw), np.float32)
+    weight = np.zeros((gh, gw), np.float32)
+    ys, xs = (np.arange(gh) + 0.5) * stride, (np.arange(gw) + 0.5) * stride
+    for corners, two_rows in plates:
+        cx, cy = corners.mean(axis=0)
+        if not (0 <= cx < width and 0 <= cy < height):
+            continue
+        w = float(np.linalg.norm(corners[1] - corners[0]))
+        h = float(np.linalg.norm(corners[3] - corners[0]))
+        sx, sy = max(0.6 * stride, 0.12 * w), max(0.6 * stride, 0.2 * h)
+        g = np.exp(-((xs[None, :] - cx) ** 2) / (2 * sx * sx) - ((ys[:, None] - cy) ** 2) / (2 * sy * sy))
+        heat = np.maximum(heat, g.astype(np.float32))
+        ci, cj = int(cy // stride), int(cx // stride)
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                i, j = ci + di, cj + dj
+                if 0 <= i < gh and 0 <= j < gw:
+                    w_ij = 1.0 if (di, dj) == (0, 0) else 0.3
+                    if w_ij > weight[i, j]:
+                        centre = np.array([xs[j], ys[i]])
+                        offsets[:, i, j] = ((corners - centre) / OFFSET_SCALE).reshape(-1)
+                        rows[i, j] = float(two_rows)
+                        weight[i, j] = w_ij
+        heat[ci, cj] = 1.0
+    return heat, offsets, rows, weight
+
+
+def detector_batch(rng, frames, frame_plates, hyper: Hyper, stride: int):
+    win_w, win_h = hyper.det_crop
+    full_h, full_w = frames.shape[1:]
+    images, heats, offs, rows, weights = [], [], [], [], []
+    for _ in range(hyper.det_batch):
+        k = int(rng.integers(len(frames)))
+        x0 = int(rng.integers(0, full_w - win_w + 1))
+        y0 = int(rng.integers(0, full_h - win_h + 1))
+        image = frames[k, y0 : y0 + win_h, x0 : x0 + win_w].astype(np.float32) / 255.0
+        plates = [(c - np.array([x0, y0], np.float32), two) for c, two in frame_plates[k]]
+        if rng.random() < 0.5:  # mirror: still a plate to find (the corners swap sides)
+            image = image[:, ::-1]
+            plates = [(np.stack([[win_w - c[1, 0], c[1, 1]], [win_w - c[0, 0], c[0, 1]],
+                                 [win_w - c[3, 0], c[3, 1]], [win_w - c[2, 0], c[2, 1]]]), two) for c, two in plates]
+        if rng.random() < 0.5:  # exposure and contrast
+            image = np.clip((image - 0.5) * rng.uniform(0.6, 1.4) + 0.5 + rng.uniform(-0.2, 0.2), 0, 1)
+        heat, off, row, weight = detector_targets(plates, win_w, win_h, stride)
+        images.append(np.ascontiguousarray(image))
+        heats.append(heat)
+        offs.append(off)
+        rows.append(row)
+        weights.append(weight)
+    t = lambda a: torch.from_numpy(np.stack(a))  # noqa: E731
+    return t(images)[:, None], t(heats)[:, None], t(offs), t(rows)[:, None], t(weights)[:, None]
+
+
+def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss on the heatmap."""
+    p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
+    positive = target.eq(1).float()
+    pos_loss = -torch.log(p) * (1 - p) ** 2 * positive
+    neg_loss = -torch.log(1 - p) * p**2 * (1 - target) ** 4 * (1 - positive)
+    return (pos_loss.sum() + neg_loss.sum()) / positive.sum().clamp(min=1)
+
+
+def train_detector(pools: dict, hyper: Hyper, out: Path) -> None:
+    single_threaded()
+    torch.manual_seed(hyper.seed)
+    rng = np.random.default_rng([hyper.seed, 10])
+    model = PlateDetector()
+    opt = torch.optim.AdamW(model.parameters(), lr=hyper.det_lr, weight_decay=hyper.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, hyper.det_lr, total_steps=max(hyper.det_steps, 1), pct_start=0.1)
+    model.train()
+    started = time.time()
+    for step in range(hyper.det_steps):
+        images, heat, offsets, rows, weight = detector_batch(rng, pools["frames"], pools["frame_plates"], hyper, model.stride)
+        out_t = model(images)
+        loss_heat = focal_loss(out_t[:, :1], heat)
+        norm = weight.sum().clamp(min=1)
+        loss_off = (F.smooth_l1_loss(out_t[:, 1:9], offsets, reduction="none", beta=0.05) * weight).sum() / norm
+        loss_rows = (F.binary_cross_entropy_with_logits(out_t[:, 9:10], rows, reduction="none") * weight).sum() / norm
+        loss = loss_heat + 2.0 * loss_off + 0.5 * loss_rows
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        if step % 100 == 0 or step == hyper.det_steps - 1:
+            log(f"detector step {step}/{hyper.det_steps} loss {loss.item():.3f} (heat {loss_heat.item():.3f} "
+                f"corners {loss_off.item():.3f} rows {loss_rows.item():.3f}) {time.time() - started:.0f}s")
+    torch.save(model.state_dict(), out / "detector.pt")
+
+
+# ----------------------------------------------------------------------------- recogniser
+
+
+def recogniser_batch(rng, crops, targets, hyper: Hyper):
+    idx = rng.integers(0, len(crops), hyper.rec_batch)
+    images = crops[idx].astype(np.float32) / 255.0
+    # Photometric jitter per sample; the generator already varies geometry and degradations.
+    gain = rng.uniform(0.6, 1.4, (len(idx), 1, 1)).astype(np.float32)
+    shift = rng.uniform(-0.2, 0.2, (len(idx), 1, 1)).astype(np.float32)
+    images = np.clip((images - 0.5) * gain + 0.5 + shift, 0, 1)
+    invert = rng.random(len(idx)) < 0.05
+    images[invert] = 1.0 - images[invert]
+    labels = [targets[i] for i in idx]
+    flat = torch.tensor([c for lab in labels for c in lab], dtype=torch.long)
+    lengths = torch.tensor([len(lab) for lab in labels], dtype=torch.long)
+    return torch.from_numpy(images)[:, None], flat, lengths
+
+
+def train_recogniser(pools: dict, hyper: Hyper, out: Path) -> None:
+    single_threaded()
+    torch.manual_seed(hyper.seed + 1)
+    rng = np.random.default_rng([hyper.seed, 20])
+    crops, texts = pools["crops"], pools["texts"]
+    targets = [encode_text(t) for t in texts]
+    n_val = min(2000, len(crops) // 10)
+    train_idx = np.arange(n_val, len(crops))
+    model = PlateRecognizer()
+    opt = torch.optim.AdamW(model.parameters(), lr=hyper.rec_lr, weight_decay=hyper.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, hyper.rec_lr, total_steps=max(hyper.rec_steps, 1), pct_start=0.1)
+    started = time.time()
+    train_crops, train_targets = crops[train_idx], [targets[i] for i in train_idx]
+    for step in range(hyper.rec_steps):
+        model.train()
+        images, flat, lengths = recogniser_batch(rng, train_crops, train_targets, hyper)
+        logits = model(images)
+        log_probs = logits.log_softmax(2).permute(1, 0, 2)  # T x N x C
+        input_lengths = torch.full((len(lengths),), log_probs.shape[0], dtype=torch.long)
+        loss = F.ctc_loss(log_probs, flat, input_lengths, lengths, blank=0, zero_infinity=True)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        if step % 200 == 0 or step == hyper.rec_steps - 1:
+            accuracy = recogniser_accuracy(model, crops[:n_val], texts[:n_val]) if n_val else float("nan")
+            log(f"recogniser step {step}/{hyper.rec_steps} ctc {loss.item():.3f} "
+                f"held-out crops exact {accuracy:.3f} {time.time() - started:.0f}s")
+    torch.save(model.state_dict(), out / "recognizer.pt")
+
+
+@torch.no_grad()
+def recogniser_accuracy(model: PlateRecognizer, crops: np.ndarray, texts: list[str]) -> float:
+    from murur.alpr.postprocess import ctc_greedy_decode, softmax
+
+    model.eval()
+    right = 0
+    for start in range(0, len(crops), 256):
+        batch = torch.from_numpy(crops[start : start + 256].astype(np.float32) / 255.0)[:, None]
+        logits = model(batch).numpy()
+        right += sum(ctc_greedy_decode(softmax(seq)).text == t for seq, t in zip(logits, texts[start : start + 256]))
+    return right / max(len(crops), 1)
+
+
+# ----------------------------------------------------------------------------- export + calibration
+
+
+class _ExportDetector(torch.nn.Module):
+    def __init__(self, model: PlateDetector):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.model(image, probabilities=True)
+
+
+def export_onnx(out: Path, recipe: DataRecipe) -> None:
+    detector, recognizer = PlateDetector(), PlateRecognizer()
+    detector.load_state_dict(torch.load(out / "detector.pt"))
+    recognizer.load_state_dict(torch.load(out / "recognizer.pt"))
+    detector.eval()
+    recognizer.eval()
+    w, h = recipe.detector_size
+    torch.onnx.export(_ExportDetector(detector), (torch.zeros(1, 1, h, w),), str(out / DETECTOR_FILE),
+                      input_names=["image"], output_names=["plates"], opset_version=OPSET, dynamo=False)
+    torch.onnx.export(recognizer, (torch.zeros(1, 1, CROP_HEIGHT, CROP_WIDTH),), str(out / RECOGNIZER_FILE),
+                      input_names=["crop"], output_names=["logits"], opset_version=OPSET, dynamo=False,
+                      dynamic_axes={"crop": {0: "batch"}, "logits": {0: "batch"}})
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, threshold: float, metrics: dict) -> dict:
+    det_sha, rec_sha = sha256_of(out / DETECTOR_FILE), sha256_of(out / RECOGNIZER_FILE)
+    version = f"murur-alpr-{datetime.now(UTC):%Y%m%d}-{hashlib.sha256((det_sha + rec_sha).encode()).hexdigest()[:8]}"
+    card = {
+        "version": version,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "opset": OPSET,
+        "detector": {"file": DETECTOR_FILE, "sha256": det_sha, "bytes": (out / DETECTOR_FILE).stat().st_size,
+                     "input_width": recipe.detector_size[0], "input_height": recipe.detector_size[1],
+                     "stride": PlateDetector.stride, "threshold": hyper.detector_threshold},
+        "recognizer": {"file": RECOGNIZER_FILE, "sha256": rec_sha, "bytes": (out / RECOGNIZER_FILE).stat().st_size,
+                       "height": CROP_HEIGHT, "width": CROP_WIDTH, "alphabet": ALPHABET},
+        "calibration": calibration,
+        "auto_issue_threshold": threshold,
+        "target_precision": hyper.target_precision,
+        "data_recipe": asdict(recipe),
+        "hyperparameters": asdict(hyper),
+        "calibration_metrics": metrics,
+    }
+    (out / MODEL_CARD).write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def calibrate(out: Path, recipe: DataRecipe, hyper: Hyper) -> None:
+    from murur.alpr.calibration import Calibrator, auto_issue_threshold, reliability_table
+    from murur.alpr.evaluate import evaluate_frames, synthetic_frames
+    from murur.alpr.reader import PlateReader
+
+    # A provisional card (confidence = greedy-path probability) so the real reader can run.
+    provisional = Calibrator(weights=(1.0, 0.0, 0.0, 0.0, 0.0), bias=0.0)
+    write_card(out, recipe, hyper, provisional.to_json(), 1.0, {})
+    reader = PlateReader(out)
+    records = evaluate_frames(reader, synthetic_frames(hyper.calibration_seed, hyper.calibration_frames))
+    reads = [r for r in records if r["features"] is not None]
+    features = np.array([r["features"] for r in reads]).reshape(-1, 5)
+    correct = np.array([r["correct"] for r in reads], bool)
+    if len(reads) >= 10 and 0 < correct.sum() < len(correct):
+        calibrator = Calibrator.fit(features, correct)
+    else:  # degenerate (tiny runs): keep the provisional mapping
+        calibrator = provisional
+    confidences = np.array([calibrator.confidence(f) for f in features])
+    threshold = auto_issue_threshold(confidences, correct, hyper.target_precision) if len(reads) else 1.0
+    accepted = confidences >= threshold
+    metrics = {
+        "frames": hyper.calibration_frames,
+        "reads": int(len(reads)),
+        "reads_correct": int(correct.sum()),
+        "accepted": int(accepted.sum()),
+        "accepted_correct": int((accepted & correct).sum()),
+        "reliability": reliability_table(confidences, correct) if len(reads) else [],
+    }
+    card = write_card(out, recipe, hyper, calibrator.to_json(), threshold, metrics)
+    log(f"calibrated on {len(reads)} reads ({correct.mean() if len(reads) else 0:.3f} right); "
+        f"auto-issue threshold {threshold:.4f} accepts {accepted.sum()} ({metrics['accepted_correct']} right); "
+        f"version {card['version']}")
+
+
+def install(out: Path, destination: Path = MODELS_DIR) -> None:
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in (DETECTOR_FILE, RECOGNIZER_FILE, MODEL_CARD):
+        shutil.copy2(out / name, destination / name)
+    log(f"installed models into {destination}")
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("training/runs/latest"))
+    parser.add_argument("--install", action="store_true", help="copy the models and card into murur/alpr/models")
+    parser.add_argument("--tiny", action="store_true", help="a few samples and steps: checks the whole chain")
+    parser.add_argument("--jobs", type=int, default=2, help="processes for data generation and training")
+    parser.add_argument("--no-cache", action="store_true", help="regenerate the data even if cached")
+    for name, value in asdict(Hyper()).items():
+        if isinstance(value, (int, float)):
+            parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None)
+    for name in ("scenes", "generator_crops"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    hyper_over = dict(TINY) if args.tiny else {}
+    hyper_over.update({k: getattr(args, k) for k in asdict(Hyper()) if getattr(args, k, None) is not None})
+    hyper = Hyper(**hyper_over)
+    data_over = dict(TINY_DATA) if args.tiny else {}
+    data_over.update({k: getattr(args, k) for k in ("scenes", "generator_crops") if getattr(args, k) is not None})
+    recipe = DataRecipe(**data_over)
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "recipe.json").write_text(json.dumps({"data": asdict(recipe), "hyperparameters": asdict(hyper)}, indent=2) + "\n")
+    single_threaded()
+    log(f"data recipe {recipe.key()}: {recipe.scenes} scenes, {recipe.generator_crops} generator crops")
+    pools = (build_pools if not (args.no_cache or args.tiny) else _fresh_pools)(recipe, log, args.jobs)
+
+    if args.jobs > 1:
+        context = multiprocessing.get_context("fork")
+        workers = [context.Process(target=fn, args=(pools, hyper, out)) for fn in (train_detector, train_recogniser)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        if any(w.exitcode != 0 for w in workers):
+            raise SystemExit("training failed in a worker process")
+    else:
+        train_detector(pools, hyper, out)
+        train_recogniser(pools, hyper, out)
+    del pools
+    export_onnx(out, recipe)
+    calibrate(out, recipe, hyper)
+    if args.install:
+        install(out)
+
+
+def _fresh_pools(recipe: DataRecipe, log, jobs: int) -> dict:
+    from training.data import generate_pools
+
+    return generate_pools(recipe, log, jobs)
+
+
+if __name__ == "__main__":
+    main()
