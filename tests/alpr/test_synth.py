@@ -64,6 +64,8 @@ def test_spec_rejects_bad_input():
     with pytest.raises(ValueError):
         PlateSpec(text=" - ")
     with pytest.raises(ValueError):
+        PlateSpec(text="ÉCOLE1")
+    with pytest.raises(ValueError):
         PlateSpec(text="1234AB00", kind="mr_two_row", rows=("1234", "AB 01"))
 
 

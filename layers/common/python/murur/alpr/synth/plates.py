@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from murur.alpr.formats import DIGITS, LETTERS, MR_CIVIL, REGIONS, match_layout, normalise
+from murur.alpr.formats import ALPHABET, DIGITS, LETTERS, MR_CIVIL, REGIONS, is_plate_text, match_layout, normalise
 from murur.alpr.synth import fonts
 from murur.alpr.synth.fonts import FACES_BY_NAME, Face
 
@@ -63,8 +63,8 @@ class PlateSpec:
 
     def __post_init__(self) -> None:
         text = normalise(self.text)
-        if not text:
-            raise ValueError("plate text is empty")
+        if not is_plate_text(text):
+            raise ValueError(f"plate text must be 1+ characters of {ALPHABET}")
         if self.kind not in KINDS:
             raise ValueError(f"unknown plate kind {self.kind!r}; expected one of {KINDS}")
         if self.face is not None and self.face not in FACES_BY_NAME:
@@ -525,6 +525,16 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
         text_h = H * min(rng.uniform(0.44, 0.6), 0.98 - band_top - band_bottom)
         top_space = H * band_top
         y_text = int(top_space + (H * (1 - band_top - band_bottom) - text_h) / 2)
+        if rng.random() < 0.06:
+            # Small stacked letters at the left (a county or class code): printed, not part of the text.
+            stack_w = int(W * 0.09)
+            small_h = int(text_h * 0.42)
+            for i, ch in enumerate(_chars(rng, LETTERS, 2)):
+                mask = fonts.glyph_mask(face, ch, small_h, stroke, squeeze)
+                _blend(canvas, mask, scheme["ink"], content_x0 + (stack_w - mask.shape[1]) // 2,
+                       y_text + i * (int(text_h) - small_h))
+            content_x0 += stack_w + int(W * 0.02)
+            content_w = content_x1 - content_x0
         _draw_row(canvas, rows[0], (content_x0, y_text, content_w, int(text_h)), face, scheme["ink"], rng,
                   stroke, squeeze, gap_ratio, group_gap_ratio, emboss, separator)
         state_colour = _colour(rng, _choice(rng, [(0.7, 0.05, 0.1), (0.05, 0.15, 0.5), scheme["ink"]]), 0.05)

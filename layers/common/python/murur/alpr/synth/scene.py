@@ -675,7 +675,7 @@ def random_plate_crop(
 
 
 def _desaturate(img: np.ndarray, amount: float) -> np.ndarray:
-    grey = img.mean(axis=2, keepdims=True)
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None]
     return grey + (img - grey) * (1 - amount)
 
 
