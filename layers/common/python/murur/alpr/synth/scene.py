@@ -508,6 +508,8 @@ def compose_scene(
     if clean:
         return Scene(image=_to_uint8(img), annotations=annotations)
     img = _lighting(img, rng, quads)
+    if rng.random() < 0.6:  # road photos are much less saturated than paint
+        img = _desaturate(img, float(rng.uniform(0.2, 0.6)))
     img = _degrade(img, rng, W)
     out = _to_uint8(img)
     if rng.random() < 0.7:
@@ -556,6 +558,11 @@ def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, t
         scale = max(width * rng.uniform(1.0, 1.4) / w_mm, 10.0 / h_mm)
         plate = render_plate(spec, rng, scale=scale)
         mount, alpha, corners = _mount(plate, rng)
+        shrink = plate.image.shape[1] / width
+        if shrink > 1.5:  # the perspective warp does not low-pass: pre-blur what it will shrink a lot
+            sigma = 0.4 * shrink
+            mount = cv2.GaussianBlur(mount, (0, 0), sigma)
+            alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
         homography = cv2.getPerspectiveTransform(corners, quad.astype(np.float32))
         _warp_onto(img, mount, alpha, homography)
         if rng.random() < 0.08:
