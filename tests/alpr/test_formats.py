@@ -13,6 +13,7 @@ from murur.alpr.formats import (
     match_layout,
     normalise,
     region_of,
+    repair,
 )
 
 
@@ -97,3 +98,18 @@ def test_is_plate_text():
     assert is_plate_text("AB12")
     assert not is_plate_text("")
     assert not is_plate_text("AB 12")
+
+
+def test_repair_swaps_look_alikes_to_fit_a_layout():
+    assert repair("12O4AB00", MR_CIVIL) == "1204AB00"
+    assert repair("1234A800", MR_CIVIL) == "1234AB00"
+    assert repair("I2CD3456", MR_DIPLOMATIC) == "12CD3456"
+    assert repair("1234AB00", MR_CIVIL) == "1234AB00"
+
+
+def test_repair_gives_none_when_no_swap_fits():
+    assert repair("1234AB13", MR_CIVIL) is None  # region 13 does not exist
+    assert repair("1234ABX0", MR_CIVIL) is None
+    assert repair("123AB00", MR_CIVIL) is None
+    assert repair("AB12", FOREIGN) == "AB12"
+    assert repair("AB", FOREIGN) is None

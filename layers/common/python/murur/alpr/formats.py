@@ -165,3 +165,39 @@ def layouts_of_length(length: int) -> tuple[Layout, ...]:
     """Fixed-length layouts whose text has `length` characters, most specific first."""
     found = [lay for lay in LAYOUTS if lay.length == length]
     return tuple(sorted(found, key=lambda lay: -lay.specificity))
+
+
+# Characters that plate typefaces (and blurry photos) make look alike, both ways.
+CONFUSABLE: dict[str, str] = {
+    "0": "ODQ", "O": "0DQ", "D": "0O", "Q": "0O",
+    "1": "IL", "I": "1L", "L": "1I",
+    "2": "Z", "Z": "2",
+    "5": "S", "S": "5",
+    "6": "G", "G": "6",
+    "8": "B", "B": "8",
+    "4": "A", "A": "4",
+    "7": "T", "T": "7",
+}
+
+
+def repair(text: str, layout: Layout) -> str | None:
+    """`text` made to fit a fixed-length `layout` by swapping look-alike characters where a position
+    does not allow the one read (e.g. `"12O4AB00"` -> `"1204AB00"` for MR_CIVIL); None if impossible.
+
+    Only for use as a prior: the reader should lower its confidence in a repaired read.
+    """
+    text = normalise(text)
+    allowed = layout.allowed_chars()
+    if allowed is None or len(text) != len(allowed):
+        return text if layout.matches(text) else None
+    fixed = []
+    for ch, chars in zip(text, allowed):
+        if ch in chars:
+            fixed.append(ch)
+            continue
+        swap = next((alt for alt in CONFUSABLE.get(ch, "") if alt in chars), None)
+        if swap is None:
+            return None
+        fixed.append(swap)
+    candidate = "".join(fixed)
+    return candidate if layout.matches(candidate) else None
