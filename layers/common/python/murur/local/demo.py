@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
+from murur.local.functions import FunctionError
 from murur.local.operator import decide_review, table_items, wait_after_decision
 from murur.local.seed import CAMERAS, UNKNOWN_PLATES, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
@@ -118,7 +119,9 @@ def process(stack: LocalStack, planned: PlannedFrame, *, timeout: float = 120.0,
     started = time.perf_counter()
     known = {execution["executionArn"] for execution in stack.executions()}
     upload = planned.upload
-    stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata, content_type=upload.content_type)
+    delivered = stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata,
+                                   content_type=upload.content_type)
+    errors = [str(result) for result in delivered if isinstance(result, FunctionError)]
     new = [e for e in stack.executions() if e["executionArn"] not in known]
     execution = None
     if new:
@@ -131,7 +134,8 @@ def process(stack: LocalStack, planned: PlannedFrame, *, timeout: float = 120.0,
     seconds = time.perf_counter() - started
     record = _frame_record(stack, upload.key)
     recognition = _recognition(stack, execution) if execution else {}
-    return FrameOutcome(planned, seconds, record.get("status", "NOT RECORDED"), execution, record, recognition)
+    status = record.get("status") or (f"INGEST FAILED ({'; '.join(errors)[:160]})" if errors else "NOT RECORDED")
+    return FrameOutcome(planned, seconds, status, execution, record, recognition)
 
 
 def _recognition(stack: LocalStack, execution: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import time
 import uuid
@@ -82,6 +83,10 @@ class LocalStack:
         environment = {**_LOCAL_ENVIRONMENT, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
         if self.log_level:
             environment["POWERTOOLS_LOG_LEVEL"] = self.log_level
+            # moto logs every failed execution with its internals; the frame record says it better.
+            moto_logger = logging.getLogger("moto")
+            self._exit_stack.callback(moto_logger.setLevel, moto_logger.level)
+            moto_logger.setLevel(logging.CRITICAL)
         self._exit_stack.enter_context(mock.patch.dict(os.environ, environment))
         self._exit_stack.enter_context(mock_aws(config=MOTO_CONFIG))
         self.functions = LocalFunctions(self._local_functions())
