@@ -225,3 +225,20 @@ def test_cli_writes_frames_labelled_like_real_photos(tmp_path):
             assert name == image.name and text == plate["text"]
             assert match_layout(text).id == "MR_CIVIL" and plate["kind"] == "mr_civil"
             assert [int(x), int(y), int(x) + int(w), int(y) + int(h)] == plate["box"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("text", "kind"), [("AB12CD", "foreign_one_row"), ("7KQ2M9", "foreign_us"),
+                                           ("1234AB00", "mr_civil"), ("XY1234", "foreign_two_row")])
+def test_plate_shows_one_ink_blob_per_character(seed, text, kind):
+    # Plain rendering, a monospaced face: each character is one connected blob of ink inside the border.
+    spec = PlateSpec(text=text, kind=kind, face="B612MonoBold")
+    plate = render_plate(spec, rng(seed), scale=1.0, plain=True)
+    image = plate.image.astype(int)
+    h, w = image.shape[:2]
+    background = np.median(image.reshape(-1, 3), axis=0)
+    ink = (np.abs(image - background).sum(axis=2) > 120).astype(np.uint8)
+    inner = ink[int(h * 0.08) : int(h * 0.92), int(w * 0.04) : int(w * 0.96)]
+    count, _, stats, _ = cv2.connectedComponentsWithStats(inner)
+    blobs = [s for s in stats[1:] if s[cv2.CC_STAT_AREA] > 0.002 * inner.size]
+    assert len(blobs) == len(text)

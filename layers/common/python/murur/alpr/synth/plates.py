@@ -473,8 +473,14 @@ def _scheme(spec: PlateSpec, rng) -> dict:
 # ----------------------------------------------------------------------------- rendering
 
 
-def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None = None) -> RenderedPlate:
-    """Draw `spec` front-on at `scale` pixels per millimetre (random around 0.5 when None)."""
+def render_plate(
+    spec: PlateSpec, rng: np.random.Generator, scale: float | None = None, *, plain: bool = False
+) -> RenderedPlate:
+    """Draw `spec` front-on at `scale` pixels per millimetre (random around 0.5 when None).
+
+    `plain=True` draws only the background, the characters and the border (no band, separators, small
+    print, stickers, screws, embossing, dirt or texture): for tests and illustrations.
+    """
     if scale is None:
         scale = float(rng.uniform(0.3, 0.8))
     w_mm, h_mm = spec.size_mm
@@ -487,7 +493,7 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
 
     canvas = np.empty((H, W, 3), np.float32)
     canvas[:] = scheme["bg"]
-    if spec.kind == "foreign_us" and rng.random() < 0.6:
+    if spec.kind == "foreign_us" and not plain and rng.random() < 0.6:
         top = np.clip(scheme["bg"] + rng.normal(0, 0.12, 3), 0, 1)
         canvas = _gradient(H, W, top, scheme["bg"]) if rng.random() < 0.5 else _gradient(H, W, scheme["bg"], top)
         if rng.random() < 0.3:  # a scenic picture across the bottom (mountains, waves, sun)
@@ -498,12 +504,12 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
     border = max(1, int(round(min(W, H) * rng.uniform(0.015, 0.04))))
     content_x0, content_x1 = border * 2, W - border * 2
     is_mr = spec.kind.startswith("mr_")
-    if spec.kind in ("mr_civil", "mr_government") and rng.random() < 0.65:
+    if spec.kind in ("mr_civil", "mr_government") and not plain and rng.random() < 0.65:
         band_w = int(W * rng.uniform(0.1, 0.13))
         _mr_band(canvas, W - band_w - border, band_w, H, rng)
         content_x1 = W - band_w - border * 2
 
-    emboss = float(rng.uniform(0.1, 0.3)) if rng.random() < 0.4 else 0.0
+    emboss = float(rng.uniform(0.1, 0.3)) if rng.random() < 0.4 and not plain else 0.0
     if face.hershey is None:
         stroke = float(rng.choice([-0.02, -0.01, -0.01, 0.0, 0.0, 0.0, 0.015, 0.03, 0.045]))
     else:
@@ -512,7 +518,9 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
     gap_ratio = float(rng.uniform(0.04, 0.18))
     group_gap_ratio = float(rng.uniform(0.25, 0.6))
     separator = None
-    if spec.kind == "foreign_us" and rng.random() < 0.5:
+    if plain:
+        pass
+    elif spec.kind == "foreign_us" and rng.random() < 0.5:
         separator = _choice(rng, ["dash", "dash", "dot", "star", "heart", "emblem", "emblem", "emblem"])
         group_gap_ratio = max(group_gap_ratio, 0.45)
     elif spec.kind == "foreign_one_row" and rng.random() < 0.25:
@@ -525,7 +533,7 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
         text_h = H * min(rng.uniform(0.44, 0.6), 0.98 - band_top - band_bottom)
         top_space = H * band_top
         y_text = int(top_space + (H * (1 - band_top - band_bottom) - text_h) / 2)
-        if rng.random() < 0.06:
+        if not plain and rng.random() < 0.06:
             # Small stacked letters at the left (a county or class code): printed, not part of the text.
             stack_w = int(W * 0.09)
             small_h = int(text_h * 0.42)
@@ -538,15 +546,15 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
         _draw_row(canvas, rows[0], (content_x0, y_text, content_w, int(text_h)), face, scheme["ink"], rng,
                   stroke, squeeze, gap_ratio, group_gap_ratio, emboss, separator)
         state_colour = _colour(rng, _choice(rng, [(0.7, 0.05, 0.1), (0.05, 0.15, 0.5), scheme["ink"]]), 0.05)
-        if rng.random() < 0.9:
+        if not plain and rng.random() < 0.9:
             state_w = W * rng.uniform(0.3, 0.6)
             _small_text(canvas, _choice(rng, _STATE_WORDS),
                         (int((W - state_w) / 2), int(H * 0.04), int(state_w), int(top_space * rng.uniform(0.45, 0.8))),
                         state_colour, rng, italic=rng.random() < 0.4)
-        if rng.random() < 0.8:
+        if not plain and rng.random() < 0.8:
             _small_text(canvas, _slogan(rng), (int(W * 0.2), int(H * (1 - band_bottom) + H * 0.02), int(W * 0.6),
                                                 int(H * band_bottom * 0.65)), scheme["ink"], rng, fixed=False)
-        for corner in range(int(rng.integers(0, 3))):  # registration stickers in the top corners
+        for corner in range(0 if plain else int(rng.integers(0, 3))):  # registration stickers in the top corners
             sw, sh = int(W * 0.12), int(H * 0.16)
             sx = int(W * 0.04) if corner == 0 else W - sw - int(W * 0.04)
             cv2.rectangle(canvas, (sx, int(H * 0.05)), (sx + sw, int(H * 0.05) + sh),
@@ -572,9 +580,9 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
     if rng.random() < 0.85:
         inset = border // 2
         _rounded_rect(canvas, (inset, inset, W - 1 - inset, H - 1 - inset), radius, scheme["border"], border)
-    if is_mr and rng.random() < 0.3:
+    if is_mr and not plain and rng.random() < 0.3:
         _small_text(canvas, "MR", (content_x0, int(H * 0.05), int(W * 0.06), int(H * 0.18)), scheme["ink"], rng)
-    if rng.random() < 0.5:
+    if not plain and rng.random() < 0.5:
         r = max(1, int(H * rng.uniform(0.025, 0.045)))
         if spec.kind == "foreign_us" or len(rows) > 1:
             pos = [(W * 0.17, H * 0.12), (W * 0.83, H * 0.12)]
@@ -583,10 +591,10 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float | None 
         else:
             pos = [(W * 0.04, H * 0.5), (W * 0.96, H * 0.5)] if rng.random() < 0.5 else [(W * 0.3, H * 0.1), (W * 0.7, H * 0.1)]
         _screws(canvas, pos, r, rng)
-    if rng.random() < 0.5:
+    if not plain and rng.random() < 0.5:
         _wear(canvas, rng, float(rng.uniform(0.05, 0.4)))
-    # Retro-reflective sheeting: a faint texture.
-    canvas += rng.normal(0, 0.012, (H, W, 1)).astype(np.float32)
+    if not plain:  # retro-reflective sheeting: a faint texture
+        canvas += rng.normal(0, 0.012, (H, W, 1)).astype(np.float32)
 
     image = (np.clip(canvas, 0, 1) * 255).astype(np.uint8)
     return RenderedPlate(image=image, text=spec.text, kind=spec.kind, rows=spec.rows,
