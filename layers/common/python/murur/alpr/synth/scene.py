@@ -99,6 +99,8 @@ def _background(rng, w: int, h: int) -> np.ndarray:
             a, b = i / dashes, (i + rng.uniform(0.4, 1.0)) / dashes
             pa, pb = p0 + (p1 - p0) * a, p0 + (p1 - p0) * b
             cv2.line(img, (int(pa[0]), int(pa[1])), (int(pb[0]), int(pb[1])), colour, width, cv2.LINE_AA)
+    for _ in range(int(rng.integers(0, 4))):
+        _clutter(img, rng)
     for _ in range(int(rng.integers(0, 4))):  # poles, posts, shapes
         colour = tuple(float(c) for c in _muted(rng, 0.4, 0.05, 0.9))
         if rng.random() < 0.6:
@@ -109,6 +111,48 @@ def _background(rng, w: int, h: int) -> np.ndarray:
                         (int(rng.integers(3, max(4, w // 6))), int(rng.integers(3, max(4, h // 6)))),
                         float(rng.uniform(0, 180)), 0, 360, colour, -1, cv2.LINE_AA)
     return img
+
+
+def _clutter(img: np.ndarray, rng) -> None:
+    """High-frequency structure real frames are full of: foliage, fences, railings, brickwork, cracks."""
+    h, w = img.shape[:2]
+    x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
+    rw, rh = int(w * rng.uniform(0.1, 0.6)), int(h * rng.uniform(0.1, 0.5))
+    x1, y1 = min(w, x0 + rw), min(h, y0 + rh)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return
+    kind = rng.choice(["foliage", "fence", "bricks", "cracks"])
+    base = _muted(rng, 0.5, 0.1, 0.7)
+    if kind == "foliage":
+        n = int(np.clip((x1 - x0) * (y1 - y0) / max(4.0, (w * 0.01) ** 2) * 0.3, 10, 400))
+        xs, ys = rng.integers(x0, x1, n), rng.integers(y0, y1, n)
+        radii = np.maximum(1, (rng.uniform(0.003, 0.012, n) * w).astype(int))
+        shades = rng.uniform(0.5, 1.4, n)
+        for x, y, r, k in zip(xs, ys, radii, shades):
+            colour = tuple(float(c) for c in np.clip(base * np.float32([0.7, 1.0, 0.6]) * k, 0, 1))
+            cv2.circle(img, (int(x), int(y)), int(r), colour, -1)
+    elif kind == "fence":
+        step = max(3, int(w * rng.uniform(0.006, 0.03)))
+        thick = max(1, int(step * rng.uniform(0.15, 0.5)))
+        colour = tuple(float(c) for c in _muted(rng, 0.2, 0.05, 0.9))
+        for x in range(x0, x1, step):
+            cv2.line(img, (x, y0), (x, y1), colour, thick)
+        for y in (y0, y1 - thick):
+            cv2.line(img, (x0, y), (x1, y), colour, thick)
+    elif kind == "bricks":
+        bh = max(2, int(h * rng.uniform(0.01, 0.03)))
+        bw = bh * int(rng.integers(2, 4))
+        mortar = tuple(float(c) for c in _muted(rng, 0.1, 0.5, 0.85))
+        cv2.rectangle(img, (x0, y0), (x1, y1), tuple(float(c) for c in base), -1)
+        for row, y in enumerate(range(y0, y1, bh)):
+            cv2.line(img, (x0, y), (x1, y), mortar, 1)
+            for x in range(x0 + (bw // 2 if row % 2 else 0), x1, bw):
+                cv2.line(img, (x, y), (x, min(y1, y + bh)), mortar, 1)
+    else:
+        colour = tuple(float(c) for c in np.clip(base * 0.5, 0, 1))
+        for _ in range(int(rng.integers(2, 8))):
+            pts = np.cumsum(rng.normal(0, w * 0.02, (int(rng.integers(3, 10)), 2)), axis=0) + [x0, y0]
+            cv2.polylines(img, [pts.astype(np.int32)], False, colour, 1, cv2.LINE_AA)
 
 
 def _random_string(rng) -> str:
@@ -528,7 +572,10 @@ def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, t
     H, W = img.shape[:2]
     w_mm, h_mm = spec.size_mm
     for _attempt in range(8):
-        width = float(np.exp(rng.uniform(np.log(max(W * 0.031, 14)), np.log(W * 0.4))))
+        # Plate width as a share of the frame: mostly around 7 % (as in road photos), from 3 % to 40 %.
+        share = float(np.exp(rng.normal(np.log(0.075), 0.55))) if rng.random() < 0.85 else float(rng.uniform(0.03, 0.4))
+        width = float(np.clip(share, 0.031, 0.4)) * W
+        width = max(width, 14.0)
         height = width * h_mm / w_mm
         if height > H * 0.5:
             width, height = width * H * 0.5 / height, H * 0.5
