@@ -274,6 +274,17 @@ def _mount(plate: RenderedPlate, rng) -> tuple[np.ndarray, np.ndarray, np.ndarra
             _draw_text(out, words[int(rng.integers(len(words)))], int(fw * 0.3), int(my_top * 0.1), int(my_top * 0.8), text_colour, rng)
     a = alpha[..., None]
     out[my_top : my_top + ph, mx : mx + pw] = out[my_top : my_top + ph, mx : mx + pw] * (1 - a) + img * a
+    if rng.random() < 0.5:  # the frame's lip covers the plate's edges (and often its small print)
+        colour = tuple(float(c) for c in np.clip(frame_colour, 0, 1))
+        lip_top, lip_bottom = int(ph * rng.uniform(0.0, 0.08)), int(ph * rng.uniform(0.0, 0.14))
+        lip_side = int(pw * rng.uniform(0.0, 0.03))
+        if lip_top:
+            out[my_top : my_top + lip_top] = colour
+        if lip_bottom:
+            out[my_top + ph - lip_bottom : my_top + ph] = colour
+        if lip_side:
+            out[:, mx : mx + lip_side] = colour
+            out[:, mx + pw - lip_side : mx + pw] = colour
     corners = np.float32([[mx, my_top], [mx + pw, my_top], [mx + pw, my_top + ph], [mx, my_top + ph]])
     return out, np.ones((fh, fw), np.float32), corners
 
@@ -718,9 +729,9 @@ def random_plate_crop(
     patch_h, patch_w = view.image.shape[:2]
     (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
     bw, bh = x_max - x_min, y_max - y_min
-    tight = rng.random() < 0.15  # detectors sometimes cut into the plate's edge
-    mx0, mx1 = rng.uniform(-0.025 if tight else 0.0, 0.15, 2) * bw
-    my0, my1 = rng.uniform(-0.05 if tight else 0.0, 0.18, 2) * bh
+    tight = rng.random() < 0.1  # detectors sometimes cut into the plate's edge (its border, not a character)
+    mx0, mx1 = rng.uniform(-0.01 if tight else 0.0, 0.15, 2) * bw
+    my0, my1 = rng.uniform(-0.03 if tight else 0.0, 0.18, 2) * bh
     x0, x1 = int(max(0, x_min - mx0)), int(min(patch_w, x_max + mx1))
     y0, y1 = int(max(0, y_min - my0)), int(min(patch_h, y_max + my1))
     crop = view.image[y0 : max(y1, y0 + 2), x0 : max(x1, x0 + 2)]
