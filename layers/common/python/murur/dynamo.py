@@ -1,0 +1,43 @@
+"""DynamoDB items from and to plain Python values, for gateways that use the low-level client.
+
+boto3's TypeSerializer refuses floats and TypeDeserializer returns Decimal; the tables hold money as
+integers and speeds as decimals, so numbers go through Decimal on the way in and come back as int
+when whole, float otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item; None values are left out (absent attribute = unknown)."""
+    plain = json.loads(json.dumps(values, default=str), parse_float=Decimal)
+    return {name: _serializer.serialize(value) for name, value in plain.items() if value is not None}
+
+
+def to_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Expression attribute values (":name" -> typed value) from plain values."""
+    plain = json.loads(json.dumps(values, default=str), parse_float=Decimal)
+    return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(item) for item in value]
+    return value

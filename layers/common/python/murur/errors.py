@@ -1,0 +1,36 @@
+"""Errors a task raises. The class name is the error name Step Functions matches in Retry and Catch.
+
+`TransientError` is retried by the state machine; every other error is caught and recorded on the
+frame (status FAILED, reason_code = the class name, reason = the message), so messages must carry no
+personal data: no phone numbers, names, NNI or plate text.
+"""
+
+from __future__ import annotations
+
+
+class MururError(Exception):
+    """Base of the errors a handler lets through to Step Functions."""
+
+
+class TransientError(MururError):
+    """Worth retrying: a dependency was throttled or briefly unavailable."""
+
+
+class InvalidPayload(MururError):
+    """The task's input does not match its workflow model."""
+
+
+class FrameNotFound(MururError):
+    """The frame object is gone from the frames bucket."""
+
+
+class FrameChanged(MururError):
+    """The object under the frame's key is no longer the bytes that were validated (SHA-256 differs)."""
+
+
+class ViolationNotFound(MururError):
+    """A notification was asked for a violation that is not in the table."""
+
+
+class ConfigurationError(MururError):
+    """The deployment's configuration (fine schedule, environment) cannot serve this frame."""
