@@ -64,10 +64,11 @@ def _background(rng, w: int, h: int) -> np.ndarray:
         img[:horizon] = upper
     img[max(horizon, 0):] = road
     # Luminance texture: broad uneven lighting plus fine grain (asphalt, concrete, foliage).
-    shading = _lowres_noise(rng, h, w, max(8, int(h * rng.uniform(0.15, 0.5))), 1)
-    img += (shading - 0.5) * rng.uniform(0.05, 0.25)
+    shading = _lowres_noise(rng, h, w, max(8, int(h * rng.uniform(0.15, 0.5))), 1).reshape(h, w)
     grain = cv2.resize(_noise(rng, max(2, h // 2), max(2, w // 2), 1), (w, h), interpolation=cv2.INTER_LINEAR)
-    img += grain.reshape(h, w, 1) * rng.uniform(0.005, 0.04)
+    luminance = cv2.addWeighted(shading, float(rng.uniform(0.05, 0.25)), grain.reshape(h, w), float(rng.uniform(0.005, 0.04)), 0.0)
+    luminance -= float(luminance.mean())
+    img += cv2.cvtColor(luminance, cv2.COLOR_GRAY2RGB)
     if horizon > 0:
         for _ in range(int(rng.integers(0, 6))):  # buildings, walls, trees along the horizon
             x0 = int(rng.integers(-w // 4, w))
@@ -252,7 +253,6 @@ def _mount(plate: RenderedPlate, rng) -> tuple[np.ndarray, np.ndarray, np.ndarra
     alpha = plate.alpha.astype(np.float32) / 255.0 if plate.alpha is not None else np.ones((ph, pw), np.float32)
     r = rng.random()
     if r < 0.45:
-        mx = 0
         corners = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]])
         return img, alpha, corners
     # A frame: thin chrome/black border, or a dealer frame with text top and bottom.
@@ -740,8 +740,8 @@ def random_plate_crop(
 
 
 def _desaturate(img: np.ndarray, amount: float) -> np.ndarray:
-    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None]
-    return grey + (img - grey) * (1 - amount)
+    grey = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    return cv2.addWeighted(img, 1.0 - amount, grey, amount, 0.0)
 
 
 def _lighting_crop(img: np.ndarray, rng) -> np.ndarray:
