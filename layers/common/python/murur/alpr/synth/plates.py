@@ -419,6 +419,26 @@ def _wear(canvas: np.ndarray, rng, amount: float) -> None:
         cv2.line(canvas, p, q, tuple(float(c) for c in _colour(rng, (0.8, 0.8, 0.8), 0.1)), 1, cv2.LINE_AA)
 
 
+def _faint_graphics(canvas: np.ndarray, bg, rng) -> None:
+    """Large low-contrast artwork behind the characters (sun, waves, a silhouette, a logo)."""
+    h, w = canvas.shape[:2]
+    for _ in range(int(rng.integers(1, 4))):
+        tint = np.clip(np.asarray(bg) + rng.uniform(-0.25, 0.1) + rng.normal(0, 0.08, 3), 0, 1)
+        colour = tuple(float(c) for c in tint)
+        r = rng.random()
+        if r < 0.35:
+            cv2.circle(canvas, (int(rng.uniform(0, w)), int(rng.uniform(0, h))), int(h * rng.uniform(0.15, 0.6)),
+                       colour, -1, cv2.LINE_AA)
+        elif r < 0.7:
+            xs = np.linspace(0, w, 24)
+            y = h * rng.uniform(0.3, 0.9) + h * 0.06 * np.sin(xs / w * np.pi * rng.uniform(2, 6) + rng.uniform(0, 6))
+            cv2.polylines(canvas, [np.stack([xs, y], 1).astype(np.int32)], False, colour,
+                          max(1, int(h * rng.uniform(0.02, 0.08))), cv2.LINE_AA)
+        else:
+            pts = np.stack([rng.uniform(0, 1, 7) * w, rng.uniform(0.2, 1, 7) * h], 1).astype(np.float32)
+            cv2.fillPoly(canvas, [cv2.convexHull(pts).astype(np.int32)], colour, cv2.LINE_AA)
+
+
 def _rounded_alpha(h: int, w: int, radius: int) -> np.ndarray:
     alpha = np.full((h, w), 255, np.uint8)
     if radius <= 1:
@@ -499,6 +519,8 @@ def render_plate(
         if rng.random() < 0.3:  # a scenic picture across the bottom (mountains, waves, sun)
             pts = [(0, H)] + [(int(x), int(H * rng.uniform(0.55, 0.9))) for x in np.linspace(0, W, 6)] + [(W, H)]
             cv2.fillPoly(canvas, [np.array(pts, np.int32)], tuple(float(c) for c in _colour(rng, scheme["bg"] * 0.85, 0.1)), cv2.LINE_AA)
+    if spec.kind == "foreign_us" and not plain and rng.random() < 0.35:
+        _faint_graphics(canvas, scheme["bg"], rng)
 
     # Content box, leaving room for the Mauritanian band and the border.
     border = max(1, int(round(min(W, H) * rng.uniform(0.015, 0.04))))
