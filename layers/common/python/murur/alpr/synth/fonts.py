@@ -33,7 +33,7 @@ class Face:
     # Some faces draw glyphs outside the plate alphabet poorly (e.g. a slashed zero); they stay rare.
 
 
-FACES: tuple[Face, ...] = (
+_ALL_FACES: tuple[Face, ...] = (
     Face("RoadgeekB", "RG2014B.ttf", 3.0, True),
     Face("RoadgeekC", "RG2014C.ttf", 3.0, True),
     Face("RoadgeekD", "RG2014D.ttf", 2.0, True),
@@ -54,6 +54,8 @@ FACES: tuple[Face, ...] = (
     Face("HersheyDuplex", None, 0.7, True, hershey=cv2.FONT_HERSHEY_DUPLEX),
     Face("HersheyComplex", None, 0.3, False, hershey=cv2.FONT_HERSHEY_COMPLEX),
 )
+# An installation that left some font files out (packaging rules) still draws with the others.
+FACES: tuple[Face, ...] = tuple(f for f in _ALL_FACES if f.file is None or (FONT_DIR / f.file).is_file())
 FACES_BY_NAME = {face.name: face for face in FACES}
 # Has Arabic glyphs (the "ج ا م" of the Mauritanian band).
 ARABIC_FACE = "DejaVuSansCondensedBold"
