@@ -59,8 +59,12 @@ FACES: tuple[Face, ...] = tuple(f for f in _ALL_FACES if f.file is None or (FONT
 FACES_BY_NAME = {face.name: face for face in FACES}
 # Has Arabic glyphs (the "ج ا م" of the Mauritanian band).
 ARABIC_FACE = "DejaVuSansCondensedBold"
-SMALL_PRINT_FACES = ("RobotoCondensedBold", "DejaVuSansCondensedBold", "FiraSansMedium", "OpenDIN",
-                     "RobotoCondensed", "BebasNeueBold")
+SMALL_PRINT_FACES = tuple(
+    name
+    for name in ("RobotoCondensedBold", "DejaVuSansCondensedBold", "FiraSansMedium", "OpenDIN", "RobotoCondensed",
+                 "BebasNeueBold")
+    if name in FACES_BY_NAME
+)
 
 
 def pick_face(rng: np.random.Generator, plate_like: bool = False) -> Face:
