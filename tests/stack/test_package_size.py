@@ -1,9 +1,11 @@
 """recognize_plate must fit Lambda's 250 MB unzipped limit (function + layers), measured from .venv.
 
 The sizes come from the RECORD files of the installed distributions (what `sam build` installs
-from layers/common/requirements.txt and functions/recognize_plate/requirements.txt, with their
-dependencies), minus what the Lambda runtime already provides (boto3 and its dependencies), plus
-the murur package itself with its models.
+from layers/common/python/requirements.txt and functions/recognize_plate/requirements.txt, with
+their dependencies), plus the murur package itself with its models. Nothing is subtracted for the
+boto3 that Lambda provides: the layer's dependencies pull botocore in anyway (aws-xray-sdk), and
+`sam build` installs it. (Measured with `sam build` on x86_64: 67 MB layer + 129 MB function
+before the models.)
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from packaging.requirements import Requirement
 from murur.local.template import REPOSITORY_ROOT
 
 LAMBDA_LIMIT_BYTES = 250 * 1024 * 1024
-PROVIDED_BY_LAMBDA = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 
 
 def _canonical(name: str) -> str:
@@ -60,9 +61,9 @@ def _tree_bytes(root: Path) -> int:
 
 
 def test_recognize_plate_package_fits_in_lambda() -> None:
-    roots = _requirements(REPOSITORY_ROOT / "layers/common/requirements.txt")
+    roots = _requirements(REPOSITORY_ROOT / "layers/common/python/requirements.txt")
     roots += _requirements(REPOSITORY_ROOT / "functions/recognize_plate/requirements.txt")
-    distributions = _closure(roots) - PROVIDED_BY_LAMBDA
+    distributions = _closure(roots)
     assert {"numpy", "onnxruntime", "pydantic", "aws-lambda-powertools"} <= distributions
     sizes = {name: _installed_bytes(name) for name in distributions}
     murur_package = _tree_bytes(REPOSITORY_ROOT / "layers/common/python/murur")
