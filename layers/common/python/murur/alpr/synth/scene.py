@@ -630,16 +630,19 @@ def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, t
 
 
 def _occlude(img: np.ndarray, quad: np.ndarray, rng) -> None:
-    """A tow ball, a pole or a bike rack in front of a small part of the plate."""
+    """A tow ball or a pole in front of the plate's edge: it hides border and small print, never so much
+    of a character that the label stops being readable."""
     (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
     pw, ph = x_max - x_min, y_max - y_min
     colour = tuple(float(c) for c in rng.uniform(0.05, 0.6, 3))
     if rng.random() < 0.5:
-        cx = int(rng.uniform(x_min, x_max))
-        cv2.circle(img, (cx, int(y_max + ph * 0.05)), max(1, int(ph * rng.uniform(0.15, 0.3))), colour, -1, cv2.LINE_AA)
+        cx = int(rng.uniform(x_min + pw * 0.1, x_max - pw * 0.1))
+        radius = max(1, int(ph * rng.uniform(0.15, 0.25)))
+        cv2.circle(img, (cx, int(y_max + radius * 0.55)), radius, colour, -1, cv2.LINE_AA)
     else:
-        x = int(rng.choice([x_min, x_max]) + rng.normal(0, pw * 0.03))
-        cv2.rectangle(img, (x - max(1, int(pw * 0.04)), int(y_min - ph)), (x + max(1, int(pw * 0.04)), int(y_max + ph)), colour, -1)
+        half = max(1, int(pw * rng.uniform(0.015, 0.035)))
+        x = int(x_min - half * 0.4) if rng.random() < 0.5 else int(x_max + half * 0.4)
+        cv2.rectangle(img, (x - half, int(y_min - ph)), (x + half, int(y_max + ph)), colour, -1)
 
 
 @dataclass
