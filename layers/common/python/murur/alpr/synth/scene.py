@@ -440,12 +440,12 @@ def _lighting(img: np.ndarray, rng, plate_quads: list[np.ndarray]) -> np.ndarray
         img[:] = grey * rng.uniform(0.5, 1.0)
         for quad in plate_quads:
             _brighten(img, quad, rng.uniform(1.2, 2.2))
-    if rng.random() < 0.2:  # glare / sun flare
+    if rng.random() < 0.2:  # glare / sun flare (not so strong that it erases a plate)
         cx, cy = rng.uniform(0, W), rng.uniform(0, H)
         radius = rng.uniform(0.05, 0.4) * W
         yy, xx = np.ogrid[:H, :W]
         glow = np.exp(-(((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * radius**2))).astype(np.float32)
-        img += glow[..., None] * rng.uniform(0.2, 0.8)
+        img += glow[..., None] * rng.uniform(0.15, 0.5)
     np.clip(img, 0, 1, out=img)
     return img
 
@@ -485,15 +485,20 @@ def _brighten(img: np.ndarray, quad: np.ndarray, factor: float) -> None:
         img[y0:y1, x0:x1] *= 1 + mask[..., None] * (factor - 1)
 
 
-def _degrade(img: np.ndarray, rng, scale_ref: float, min_scale: float = 0.35) -> np.ndarray:
+def _degrade(
+    img: np.ndarray, rng, scale_ref: float, min_scale: float = 0.35, blur_limit: float | None = None
+) -> np.ndarray:
     """Optics and sensor: defocus, motion blur, resolution loss, noise. `scale_ref` ~ image width;
-    `min_scale` bounds the resolution loss (so a plate keeps enough pixels to be legible)."""
+    `min_scale` bounds the resolution loss and `blur_limit` the blur (Gaussian sigma in pixels), so the
+    smallest plate stays legible."""
     r = rng.random()
+    limit = blur_limit if blur_limit is not None else 1e6
     if r < 0.3:
-        sigma = rng.uniform(0.3, 1.5) * max(scale_ref / 512, 0.5)
+        sigma = min(rng.uniform(0.3, 1.5) * max(scale_ref / 512, 0.5), max(0.3, limit))
         img = cv2.GaussianBlur(img, (0, 0), sigma)
     elif r < 0.55:
-        length = int(rng.integers(2, max(3, int(6 * max(scale_ref / 512, 0.5)))))
+        longest = min(max(3, int(6 * max(scale_ref / 512, 0.5))), max(3, int(2.5 * limit)))
+        length = int(rng.integers(2, longest))
         kernel = np.zeros((length, length), np.float32)
         angle = rng.normal(0, 20) if rng.random() < 0.8 else rng.uniform(0, 180)
         c = (length - 1) / 2
@@ -565,7 +570,9 @@ def compose_scene(
     img = _lighting(img, rng, quads)
     if rng.random() < 0.6:  # road photos are much less saturated than paint
         img = _desaturate(img, float(rng.uniform(0.2, 0.6)))
-    img = _degrade(img, rng, W)
+    # Blur and resolution loss stop where the smallest plate's characters would become illegible.
+    smallest = min((float(a.corners[:, 1].max() - a.corners[:, 1].min()) for a in annotations), default=float(H))
+    img = _degrade(img, rng, W, min_scale=min(1.0, max(0.35, 14.0 / max(smallest, 1.0))), blur_limit=smallest * 0.07)
     out = _to_uint8(img)
     if rng.random() < 0.7:
         out = _gamma(out, rng)
