@@ -138,7 +138,7 @@ def test_an_owner_without_phone_gets_no_sms_but_the_violation_stands(stack: Loca
 def _bad_uploads() -> dict[str, tuple[CameraUpload, str]]:
     metadata = camera_metadata(CAPTURED_AT, ViolationType.SPEEDING, measured_speed_kmh=91, speed_limit_kmh=60, lane=2)
     jpeg = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF\x00" + b"not really a picture" * 20
-    missing = {name: value for name, value in metadata.items() if name != "captured_at"}
+    missing = {name: value for name, value in metadata.items() if name != "captured-at"}
     key = frame_key(ACTIVE_CAMERA, CAPTURED_AT, "F000777")
     return {
         "corrupt-jpeg": (CameraUpload(key, jpeg, metadata), "corrupt"),

@@ -3,7 +3,7 @@
     python -m murur.local demo --out out/demo [--frames 36]     # the whole chain on generated frames
 
     python -m murur.local serve [--demo-frames 12] &            # keep one local stack running
-    python -m murur.local upload FRAME.jpg --camera NKC-TVZ-01 --meta violation_type=SPEEDING
+    python -m murur.local upload FRAME.jpg --camera NKC-TVZ-01 --meta violation-type=SPEEDING
     python -m murur.local frames | violations | outbox | reviews
     python -m murur.local decide FRAME_ID confirm | correct PLATE | discard
     python -m murur.local stop
@@ -36,9 +36,9 @@ from murur.workflow import ViolationType
 
 
 def _upload_from_file(path: Path, camera: str, meta: list[str], vendor_frame_id: str | None) -> CameraUpload:
-    pairs = dict(item.split("=", 1) for item in meta)
-    captured_at = datetime.fromisoformat(pairs.pop("captured_at")) if "captured_at" in pairs else datetime.now(UTC)
-    violation_type = ViolationType(pairs.pop("violation_type", "SPEEDING").upper())
+    pairs = {name.lower().replace("_", "-"): value for name, value in (item.split("=", 1) for item in meta)}
+    captured_at = datetime.fromisoformat(pairs.pop("captured-at")) if "captured-at" in pairs else datetime.now(UTC)
+    violation_type = ViolationType(pairs.pop("violation-type", "SPEEDING").upper())
     metadata = camera_metadata(captured_at, violation_type)
     metadata.update(pairs)
     extension = path.suffix.lstrip(".").lower() or "jpg"

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import numpy as np
 
+from murur.camera_contract import CameraMetadata
 from murur.workflow import ViolationType
 
 
@@ -35,15 +36,16 @@ def camera_metadata(
     lane: int | None = None,
     signal_phase: str | None = None,
 ) -> dict[str, str]:
-    values = {
-        "captured_at": captured_at.isoformat(),
-        "violation_type": violation_type.value,
-        "measured_speed_kmh": measured_speed_kmh,
-        "speed_limit_kmh": speed_limit_kmh,
+    """The S3 user metadata a camera sends (names as in murur.camera_contract.CameraMetadata)."""
+    metadata = CameraMetadata.model_validate({
+        "captured-at": captured_at,
+        "violation-type": violation_type,
+        "measured-speed-kmh": measured_speed_kmh,
+        "speed-limit-kmh": speed_limit_kmh,
         "lane": lane,
-        "signal_phase": signal_phase,
-    }
-    return {name: str(value) for name, value in values.items() if value is not None}
+        "signal-phase": signal_phase,
+    })
+    return {name: str(value) for name, value in metadata.model_dump(mode="json", by_alias=True, exclude_none=True).items()}
 
 
 def scene_jpeg(seed: int, plates: list[str], *, size: tuple[int, int] = (1280, 720), clean: bool = False) -> bytes:

@@ -100,7 +100,7 @@ def _bad_uploads(start: datetime, rng: np.random.Generator) -> list[PlannedFrame
     metadata = camera_metadata(captured_at, ViolationType.SPEEDING, measured_speed_kmh=97.0, speed_limit_kmh=60.0, lane=2)
     picture = scene_upload(camera, "B00000", captured_at, [VEHICLES[0].plate], seed=int(rng.integers(1 << 31))).body
     truncated = picture[: len(picture) // 3]
-    without_time = {name: value for name, value in metadata.items() if name != "captured_at"}
+    without_time = {name: value for name, value in metadata.items() if name != "captured-at"}
     return [
         PlannedFrame(CameraUpload(frame_key(camera, captured_at, "B00001"), truncated, metadata), "a truncated JPEG"),
         PlannedFrame(CameraUpload(frame_key(camera, captured_at, "B00002"), b"", metadata), "a zero-byte upload"),
@@ -109,7 +109,7 @@ def _bad_uploads(start: datetime, rng: np.random.Generator) -> list[PlannedFrame
         PlannedFrame(CameraUpload(frame_key(RETIRED_CAMERA.camera_id, captured_at, "B00004"), picture, metadata),
                      "a retired camera"),
         PlannedFrame(CameraUpload(frame_key(camera, captured_at, "B00005"), picture, without_time),
-                     "metadata without captured_at"),
+                     "metadata without captured-at"),
     ]
 
 
