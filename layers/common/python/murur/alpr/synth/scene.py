@@ -291,8 +291,9 @@ def _mount(plate: RenderedPlate, rng) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def _perspective_quad(rng, cx: float, cy: float, w: float, h: float, strength: float = 1.0) -> np.ndarray:
     """A camera's view of a w x h rectangle centred at (cx, cy): roll, yaw and pitch foreshortening."""
-    yaw = float(np.clip(rng.normal(0, 0.12), -0.3, 0.3)) * strength
-    pitch = float(np.clip(rng.normal(0, 0.08), -0.2, 0.2)) * strength
+    yaw = float(np.clip(rng.normal(0, 0.1), -0.3, 0.3)) * strength
+    # Cameras look down on plates: the top edge is seen a little wider than the bottom one.
+    pitch = float(np.clip(rng.normal(-0.02, 0.045), -0.15, 0.1)) * strength
     roll = np.deg2rad(float(np.clip(rng.normal(0, 4), -12, 12)) * strength)
     hw, hh = w / 2, h / 2
     left_scale, right_scale = 1 - yaw, 1 + yaw
@@ -399,9 +400,25 @@ def _car_rear(
     bumper_y = int(y_max + ph * rng.uniform(0.1, 0.6))
     bumper = np.clip(paint * rng.uniform(0.2, 1.0), 0, 1) if rng.random() < 0.6 else _muted(rng, 0.05, 0.05, 0.25)
     cv2.rectangle(canvas, (x0, bumper_y), (x1, y1 - int(below * 0.25)), tuple(float(c) for c in bumper), -1)
+    front = rng.random() < 0.35
+    if front:  # seen from the front: a grille above the plate, headlights
+        gx0, gx1 = int(cx - body_w * rng.uniform(0.2, 0.35)), int(cx + body_w * rng.uniform(0.2, 0.35))
+        gy1 = int(y_min - ph * rng.uniform(0.1, 0.4))
+        gy0 = int(gy1 - px_per_mm * rng.uniform(120, 300))
+        grille = tuple(float(c) for c in _muted(rng, 0.05, 0.02, 0.25))
+        cv2.rectangle(canvas, (gx0, gy0), (gx1, gy1), grille, -1)
+        slat = tuple(float(c) for c in _muted(rng, 0.05, 0.3, 0.8))
+        step = max(2, int(px_per_mm * rng.uniform(25, 60)))
+        for gy in range(gy0 + step, gy1, step):
+            cv2.line(canvas, (gx0, gy), (gx1, gy), slat, max(1, step // 4))
     # Lights either side.
     if rng.random() < 0.9:
-        light = (rng.uniform(0.6, 0.95), rng.uniform(0.0, 0.15), rng.uniform(0.0, 0.1)) if rng.random() < 0.75 else (0.92, 0.9, 0.85)
+        if front:
+            light = tuple(float(c) for c in _muted(rng, 0.15, 0.75, 1.0))
+        elif rng.random() < 0.75:
+            light = (rng.uniform(0.6, 0.95), rng.uniform(0.0, 0.15), rng.uniform(0.0, 0.1))
+        else:
+            light = (0.92, 0.9, 0.85)
         lh, lw = int(px_per_mm * rng.uniform(100, 300)), int(px_per_mm * rng.uniform(120, 350))
         ly = int(y_min - px_per_mm * rng.uniform(50, 400))
         for lx in (x0 + int(body_w * 0.02), x1 - int(body_w * 0.02) - lw):
@@ -582,8 +599,11 @@ def compose_scene(
 
 
 def _count_weights(max_plates: int) -> np.ndarray:
-    weights = np.array([0.12] + [0.88 * 0.55**i for i in range(max_plates)], np.float64)
-    return weights / weights.sum()
+    """12 % of frames without a plate; then one plate most often, fewer frames with more."""
+    if max_plates <= 0:
+        return np.ones(1)
+    more = np.array([0.55**i for i in range(max_plates)], np.float64)
+    return np.concatenate([[0.12], 0.88 * more / more.sum()])
 
 
 def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
