@@ -28,7 +28,7 @@ from typing import Any
 
 from murur.local import server
 from murur.local.camera import CameraUpload, camera_metadata, frame_key
-from murur.local.demo import PlannedFrame, _describe, plan_frames, process, run_demo
+from murur.local.demo import PlannedFrame, _describe, _error_message, plan_frames, process, run_demo
 from murur.local.operator import ReviewNotPending, decide_review, table_items, wait_after_decision
 from murur.local.seed import CAMERAS, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
@@ -82,7 +82,7 @@ class OperatorShell(cmd.Cmd):
     def do_frames(self, line: str) -> None:
         """frames: every frame received, with its status and reason."""
         for frame in sorted(table_items(self.stack, "FramesTable"), key=lambda f: str(f.get("received_at"))):
-            reason = f"  {frame.get('reason_code')}: {frame.get('reason')}" if frame.get("reason_code") else ""
+            reason = f"  {frame.get('reason_code')}: {_error_message(frame.get('reason'))}" if frame.get("reason_code") else ""
             self._say(f"{frame['frame_id']:<28} {frame['status']:<17}{reason}")
 
     def do_violations(self, line: str) -> None:

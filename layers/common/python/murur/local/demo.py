@@ -243,7 +243,7 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
     if failed:
         say(f"\nFAILED frames: {len(failed)}")
         for frame in failed:
-            say(f"  {frame['frame_id']}  {frame.get('reason_code')}: {str(frame.get('reason'))[:200]}")
+            say(f"  {frame['frame_id']}  {frame.get('reason_code')}: {_error_message(frame.get('reason'))[:200]}")
 
     say(f"\nSMS sent: {len(outbox)}   portal events: {len(portal)}")
     for sms in outbox:
@@ -277,6 +277,14 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
     (out / "sms_outbox.json").write_text(json.dumps(outbox, indent=2, ensure_ascii=False))
     say(f"Summary: {(out / 'summary.json').resolve()}")
     return summary
+
+
+def _error_message(cause: Any) -> str:
+    """A Lambda task's cause is its error payload (JSON); its message is what an operator reads."""
+    try:
+        return str(json.loads(cause)["errorMessage"])
+    except (TypeError, ValueError, KeyError):
+        return str(cause)
 
 
 def _download_evidence(stack: LocalStack, target: Path) -> int:
