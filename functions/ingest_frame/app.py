@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEve
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from murur.cameras import DynamoDBCameraDirectory
+from murur.errors import aws_errors_as_transient
 from murur.frames import FramesRepository, FrameStore
 from murur.ingest import ExecutionStarter, FrameIngestor
 from murur.settings import settings
@@ -40,7 +41,8 @@ def ingestor() -> FrameIngestor:
 @event_parser(model=S3EventNotificationEventBridgeModel)
 def handler(event: S3EventNotificationEventBridgeModel, context: LambdaContext) -> dict[str, Any]:
     bucket, s3_object = event.detail.bucket.name, event.detail.object
-    outcome = ingestor().ingest(bucket, s3_object.key, s3_object.etag)
+    with aws_errors_as_transient():
+        outcome = ingestor().ingest(bucket, s3_object.key, s3_object.etag)
     logger.info("frame ingested", extra={"frame_id": outcome.frame_id, "status": outcome.status,
                                          "reason_code": outcome.reason_code})
     metrics.add_metric(name=f"Frames{outcome.status.title()}", unit=MetricUnit.Count, value=1)

@@ -7,6 +7,17 @@ personal data: no phone numbers, names, NNI or plate text.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
 
 class MururError(Exception):
     """Base of the errors a handler lets through to Step Functions."""
@@ -34,3 +45,26 @@ class ViolationNotFound(MururError):
 
 class ConfigurationError(MururError):
     """The deployment's configuration (fine schedule, environment) cannot serve this frame."""
+
+
+# Throttling and brief outages of AWS services: retried by the state machine instead of failing the frame.
+_TRANSIENT_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException", "RequestLimitExceeded", "TransactionConflictException",
+    "InternalError", "InternalServerError", "InternalFailure", "ServiceUnavailable", "SlowDown",
+})
+
+
+@contextmanager
+def aws_errors_as_transient() -> Iterator[None]:
+    """Re-raise AWS throttling, 5xx and connection errors as TransientError, so Retry applies."""
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _TRANSIENT_CODES or status >= 500:
+            raise TransientError(f"{error.operation_name}: {code}") from error
+        raise
+    except (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ConnectTimeoutError) as error:
+        raise TransientError(type(error).__name__) from error

@@ -161,6 +161,10 @@ class FrameIngestor:
             speed_limit_kmh=metadata.speed_limit_kmh,
             lane=metadata.lane,
             signal_phase=metadata.signal_phase.value if metadata.signal_phase else None,
+            place=camera.place,
+            region_code=camera.region_code,
+            latitude=camera.latitude,
+            longitude=camera.longitude,
         )
 
     def _redelivered(self, record: dict[str, Any]) -> IngestOutcome:

@@ -57,6 +57,12 @@ class FrameRef(_Payload):
     speed_limit_kmh: float | None = None
     lane: int | None = None
     signal_phase: str | None = None
+    # Where the camera stood when the frame was ingested (from CamerasTable), kept with the frame so
+    # the evidence and the notice name the place even if the camera is later moved or retired.
+    place: str | None = None
+    region_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class Decision(StrEnum):

@@ -1,0 +1,94 @@
+"""Evidence of a violation: the original frame, an annotated picture and the plate crop, each with its
+SHA-256 on the violation record, in the evidence bucket under evidence/{violation_id}/.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from murur.frames import sha256_hex
+from murur.workflow import FrameRef, ViolationType
+
+_BOX_COLOUR = (255, 40, 40)
+_BANNER_COLOUR = (0, 0, 0)
+_TEXT_COLOUR = (255, 255, 255)
+_CROP_MARGIN = 0.15
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    key: str
+    sha256: str
+
+
+def _upright(image_bytes: bytes) -> Image.Image:
+    # The reader's boxes are in the upright picture's pixels (EXIF orientation applied).
+    with Image.open(io.BytesIO(image_bytes)) as image:
+        return ImageOps.exif_transpose(image).convert("RGB")
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def offence_line(frame: FrameRef) -> str:
+    if frame.violation_type is ViolationType.SPEEDING and frame.measured_speed_kmh and frame.speed_limit_kmh:
+        return f"SPEEDING {frame.measured_speed_kmh:g} km/h, limit {frame.speed_limit_kmh:g} km/h"
+    if frame.signal_phase:
+        return f"{frame.violation_type.value}, signal {frame.signal_phase}"
+    return frame.violation_type.value
+
+
+def annotate(image_bytes: bytes, *, frame: FrameRef, violation_id: str, plate_text: str, read_source: str,
+             box: tuple[int, int, int, int] | None) -> bytes:
+    """The frame with the plate boxed and a banner: reference, offence, plate, camera, place, time, hash."""
+    picture = _upright(image_bytes)
+    width, height = picture.size
+    font_size = max(12, height // 48)
+    font = ImageFont.load_default(size=font_size)
+    lines = [
+        f"{violation_id}   {offence_line(frame)}",
+        f"Plate {plate_text} (read by {read_source})   Camera {frame.camera_id}   {frame.place or ''}",
+        f"{frame.captured_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC   frame SHA-256 {frame.sha256}",
+    ]
+    banner_height = (font_size + font_size // 2) * len(lines) + font_size
+    canvas = Image.new("RGB", (width, height + banner_height), _BANNER_COLOUR)
+    canvas.paste(picture, (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    if box is not None:
+        draw.rectangle(box, outline=_BOX_COLOUR, width=max(2, width // 400))
+        draw.text((box[0], max(0, box[1] - font_size - 4)), plate_text, fill=_BOX_COLOUR, font=font)
+    for row, line in enumerate(lines):
+        draw.text((font_size // 2, height + font_size // 2 + row * (font_size + font_size // 2)), line,
+                  fill=_TEXT_COLOUR, font=font)
+    return _jpeg(canvas)
+
+
+def plate_crop(image_bytes: bytes, box: tuple[int, int, int, int]) -> bytes:
+    picture = _upright(image_bytes)
+    x1, y1, x2, y2 = box
+    margin_x, margin_y = int((x2 - x1) * _CROP_MARGIN), int((y2 - y1) * _CROP_MARGIN)
+    area = (max(0, x1 - margin_x), max(0, y1 - margin_y),
+            min(picture.width, x2 + margin_x), min(picture.height, y2 + margin_y))
+    return _jpeg(picture.crop(area))
+
+
+class EvidenceStore:
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self._s3 = s3
+        self.bucket = bucket
+
+    def put(self, violation_id: str, name: str, data: bytes, content_type: str) -> StoredEvidence:
+        key = f"evidence/{violation_id}/{name}"
+        digest = sha256_hex(data)
+        # The digest travels with the object too, so the copy can be checked without the table.
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                            Metadata={"sha256": digest})
+        return StoredEvidence(key, digest)

@@ -1,0 +1,140 @@
+"""IssueViolation: from a plate (the officer's, else the model's) to one priced violation with its evidence.
+
+Idempotent: the violation id is derived from the frame and written with a conditional put, so a
+retried task finds its own earlier write (ALREADY_ISSUED) instead of issuing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from murur import evidence
+from murur.errors import InvalidPayload, MururError, TransientError
+from murur.frames import FramesRepository, FrameStatus, FrameStore
+from murur.fines import FineSchedule
+from murur.registry import VehicleRegistry, normalise_plate
+from murur.violations import Violation, ViolationsRepository, ViolationStatus, violation_id_for
+from murur.workflow import IssueInput, IssueOutcome, IssueResult, ViolationType
+
+
+class ViolationIdClash(MururError):
+    """Two frames map to the same violation reference; the second is stopped, not merged."""
+
+
+class FineScheduleSource(Protocol):
+    def get(self) -> FineSchedule: ...
+
+
+class ViolationIssuer:
+    def __init__(
+        self,
+        registry: VehicleRegistry,
+        fines: FineScheduleSource,
+        violations: ViolationsRepository,
+        frames: FramesRepository,
+        frame_store: FrameStore,
+        evidence_store: evidence.EvidenceStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._registry = registry
+        self._fines = fines
+        self._violations = violations
+        self._frames = frames
+        self._frame_store = frame_store
+        self._evidence = evidence_store
+        self._clock = clock
+
+    def issue(self, task: IssueInput) -> IssueResult:
+        plate = normalise_plate(task.plate_text() or "")
+        if not plate:
+            raise InvalidPayload("IssueViolation needs a plate: neither a read nor an officer's decision has one")
+        frame = task.frame
+        violation_id = violation_id_for(frame)
+
+        earlier = self._violations.get(violation_id)
+        if earlier is not None:
+            return self._already_issued(earlier, task)
+
+        vehicle = self._registry.lookup(plate)
+        if vehicle is None:
+            self._frames.set_status(frame.frame_id, FrameStatus.UNKNOWN_PLATE, self._clock(), plate=plate,
+                                    read_source=_read_source(task))
+            return IssueResult(outcome=IssueOutcome.UNKNOWN_PLATE, plate_text=plate, notify=False)
+
+        schedule = self._fines.get()
+        excess = (frame.measured_speed_kmh - frame.speed_limit_kmh
+                  if frame.measured_speed_kmh is not None and frame.speed_limit_kmh is not None else None)
+        amount = schedule.amount_mru(frame.violation_type, excess if frame.violation_type is ViolationType.SPEEDING else None)
+
+        image = self._frame_store.read_frame(frame)
+        box = task.recognition.best.box if task.recognition.best else None
+        extension = "png" if frame.content_type == "image/png" else "jpg"
+        original = self._evidence.put(violation_id, f"frame.{extension}", image, frame.content_type)
+        annotated = self._evidence.put(
+            violation_id, "annotated.jpg",
+            evidence.annotate(image, frame=frame, violation_id=violation_id, plate_text=plate,
+                              read_source=_read_source(task), box=box),
+            "image/jpeg",
+        )
+        crop = self._evidence.put(violation_id, "plate.jpg", evidence.plate_crop(image, box), "image/jpeg") if box else None
+
+        issued_at = self._clock()
+        best = task.recognition.best
+        violation = Violation(
+            violation_id=violation_id,
+            status=ViolationStatus.ISSUED,
+            violation_type=frame.violation_type,
+            plate=plate,
+            owner_nni=vehicle.owner_nni,
+            amount_mru=amount,
+            issued_at=issued_at,
+            deadline_at=schedule.deadline(issued_at),
+            captured_at=frame.captured_at,
+            camera_id=frame.camera_id,
+            place=frame.place,
+            region_code=frame.region_code,
+            measured_speed_kmh=frame.measured_speed_kmh,
+            speed_limit_kmh=frame.speed_limit_kmh,
+            signal_phase=frame.signal_phase,
+            lane=frame.lane,
+            frame_id=frame.frame_id,
+            frame_bucket=frame.bucket,
+            frame_key=frame.key,
+            frame_sha256=frame.sha256,
+            evidence_bucket=self._evidence.bucket,
+            evidence_frame_key=original.key,
+            evidence_frame_sha256=original.sha256,
+            evidence_annotated_key=annotated.key,
+            evidence_annotated_sha256=annotated.sha256,
+            evidence_plate_key=crop.key if crop else None,
+            evidence_plate_sha256=crop.sha256 if crop else None,
+            model_version=task.recognition.model_version,
+            read_confidence=best.confidence if best else None,
+            read_source=_read_source(task),
+            reviewer=task.review.reviewer if task.review else None,
+            execution_arn=task.execution_arn,
+        )
+        if not self._violations.put_new(violation):
+            # A concurrent attempt won the conditional put between our get and put.
+            earlier = self._violations.get(violation_id)
+            if earlier is None:
+                raise TransientError(f"violation {violation_id} was neither written nor readable; retry")
+            return self._already_issued(earlier, task)
+        self._frames.set_status(frame.frame_id, FrameStatus.VIOLATION_ISSUED, issued_at, violation_id=violation_id)
+        return IssueResult(outcome=IssueOutcome.ISSUED, violation_id=violation_id, plate_text=plate, notify=True)
+
+    def _already_issued(self, earlier: Violation, task: IssueInput) -> IssueResult:
+        if earlier.frame_id != task.frame.frame_id:
+            raise ViolationIdClash(f"reference {earlier.violation_id} already belongs to another frame")
+        # The earlier attempt may have stopped before marking the frame; marking again changes nothing.
+        self._frames.set_status(task.frame.frame_id, FrameStatus.VIOLATION_ISSUED, earlier.issued_at,
+                                violation_id=earlier.violation_id)
+        # Notify checks for itself whether the owner was already told.
+        return IssueResult(outcome=IssueOutcome.ALREADY_ISSUED, violation_id=earlier.violation_id,
+                           plate_text=earlier.plate, notify=True)
+
+
+def _read_source(task: IssueInput) -> str:
+    return "officer" if task.review is not None else "model"

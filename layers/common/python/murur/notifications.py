@@ -1,0 +1,152 @@
+"""Notify: tell the owner (SMS in their language) and the Khidmati portal (an event), once per violation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from murur.errors import InvalidPayload, TransientError, ViolationNotFound
+from murur.notices import Notice, NoticeFacts, is_e164, language_of, render_notice
+from murur.registry import VehicleRegistry
+from murur.violations import SmsStatus, Violation, ViolationsRepository
+from murur.workflow import NotifyInput, NotifyResult
+
+PORTAL_SOURCE = "murur"
+VIOLATION_ISSUED = "ViolationIssued"
+
+
+class SmsGateway:
+    """SNS Publish to a phone number, as a transactional message (delivered ahead of promotional ones)."""
+
+    def __init__(self, sns: Any) -> None:
+        self._sns = sns
+
+    def send(self, phone_number: str, text: str) -> str:
+        response = self._sns.publish(
+            PhoneNumber=phone_number,
+            Message=text,
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
+        return response["MessageId"]
+
+
+class PortalEvents:
+    """Events for the Khidmati portal. Never a phone number; the owner is identified by NNI."""
+
+    def __init__(self, events: Any, bus_name: str) -> None:
+        self._events = events
+        self._bus = bus_name
+
+    def violation_issued(self, violation: Violation, *, portal_url: str, sms_sent: bool) -> None:
+        detail = {
+            "violation_id": violation.violation_id,
+            "owner_nni": violation.owner_nni,
+            "plate": violation.plate,
+            "violation_type": violation.violation_type.value,
+            "amount_mru": violation.amount_mru,
+            "currency": violation.currency,
+            "issued_at": violation.issued_at.isoformat(),
+            "deadline_at": violation.deadline_at.isoformat(),
+            "captured_at": violation.captured_at.isoformat(),
+            "camera_id": violation.camera_id,
+            "place": violation.place,
+            "region_code": violation.region_code,
+            "evidence_annotated_key": violation.evidence_annotated_key,
+            "sms_sent": sms_sent,
+            "portal_url": portal_url,
+        }
+        response = self._events.put_events(Entries=[{
+            "Source": PORTAL_SOURCE, "DetailType": VIOLATION_ISSUED, "Detail": json.dumps(detail),
+            "EventBusName": self._bus, "Resources": [],
+        }])
+        if response.get("FailedEntryCount"):
+            code = response["Entries"][0].get("ErrorCode", "unknown")
+            raise TransientError(f"the portal event for {violation.violation_id} was not accepted ({code})")
+
+
+def notice_facts(violation: Violation, portal_base_url: str) -> NoticeFacts:
+    return NoticeFacts(
+        reference=violation.violation_id,
+        violation_type=violation.violation_type,
+        place=violation.place or violation.camera_id,
+        captured_at=violation.captured_at,
+        amount_mru=violation.amount_mru,
+        deadline_at=violation.deadline_at,
+        portal_url=portal_base_url,
+        measured_speed_kmh=violation.measured_speed_kmh,
+        speed_limit_kmh=violation.speed_limit_kmh,
+    )
+
+
+class Notifier:
+    def __init__(
+        self,
+        violations: ViolationsRepository,
+        registry: VehicleRegistry,
+        sms: SmsGateway,
+        portal: PortalEvents,
+        portal_base_url: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._violations = violations
+        self._registry = registry
+        self._sms = sms
+        self._portal = portal
+        self._portal_base_url = portal_base_url
+        self._clock = clock
+
+    def notify(self, task: NotifyInput) -> NotifyResult:
+        violation_id = task.violation.violation_id
+        if not violation_id:
+            raise InvalidPayload("Notify needs the violation_id of an issued violation")
+        violation = self._violations.get(violation_id)
+        if violation is None:
+            raise ViolationNotFound(f"violation {violation_id} is not in the table")
+        if violation.notified_at is not None:
+            return _recorded(violation)
+
+        owner = self._registry.lookup(violation.plate)
+        language = language_of(owner.language if owner else None)
+        phone = owner.owner_phone if owner else None
+        notice: Notice | None = None
+        message_id: str | None = None
+        if not phone:
+            sms_status = SmsStatus.NO_PHONE
+        elif not is_e164(phone):
+            sms_status = SmsStatus.INVALID_PHONE
+        else:
+            notice = render_notice(notice_facts(violation, self._portal_base_url), language)
+            # Checked before publishing (notified_at above), recorded after. If this function dies
+            # between Publish and record_notified, the retried task sends the SMS a second time: SNS
+            # has no idempotency key for SMS, and marking first would instead risk an owner never told.
+            # The window is one DynamoDB write wide.
+            message_id = self._sms.send(phone, notice.text)
+            sms_status = SmsStatus.SENT
+        self._portal.violation_issued(violation, portal_url=self._portal_base_url,
+                                      sms_sent=sms_status is SmsStatus.SENT)
+        notified_at = self._clock()
+        segments = notice.segments.segments if notice else None
+        if not self._violations.record_notified(violation_id, notified_at=notified_at, sms_status=sms_status,
+                                                sms_message_id=message_id, sms_segments=segments, language=language):
+            # A concurrent attempt recorded first; its record stands.
+            recorded = self._violations.get(violation_id)
+            if recorded is not None:
+                return _recorded(recorded)
+        return NotifyResult(violation_id=violation_id, sms_sent=sms_status is SmsStatus.SENT,
+                            sms_message_id=message_id, sms_segments=segments, language=language,
+                            portal_event_sent=True, notified_at=notified_at)
+
+
+def _recorded(violation: Violation) -> NotifyResult:
+    assert violation.notified_at is not None
+    return NotifyResult(
+        violation_id=violation.violation_id,
+        sms_sent=violation.sms_status is SmsStatus.SENT,
+        sms_message_id=violation.sms_message_id,
+        sms_segments=violation.sms_segments,
+        language=violation.language,
+        portal_event_sent=True,
+        notified_at=violation.notified_at,
+    )

@@ -1,0 +1,137 @@
+"""Violations: the human reference, the record, and ViolationsTable."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from murur.dynamo import from_item, to_item, to_values
+from murur.frames import is_conditional_check_failure
+from murur.workflow import FrameRef, ViolationType
+
+# Crockford's base32: no I, L, O or U, so a reference read over the phone is not misheard.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# 10 characters = 50 bits: a clash within a million violations a year has odds of about 1 in 2,000,
+# and a clash is detected (ViolationIdClash), never silently merged.
+_REFERENCE_CHARACTERS = 10
+
+
+class ViolationStatus(StrEnum):
+    ISSUED = "ISSUED"
+    NOTIFIED = "NOTIFIED"
+
+
+class SmsStatus(StrEnum):
+    SENT = "SENT"
+    NO_PHONE = "NO_PHONE"  # the registry has no number for the owner: the portal event is the notice
+    INVALID_PHONE = "INVALID_PHONE"  # the registry's number is not a Mauritanian E.164 mobile number
+
+
+def violation_id_for(frame: FrameRef) -> str:
+    """The reference printed on the notice: "MR" + capture year + 10 base32 characters of the frame id.
+
+    Derived from the frame only, so a retried IssueViolation writes the same item.
+    """
+    number = int.from_bytes(hashlib.sha256(frame.frame_id.encode()).digest()[:8], "big")
+    characters = []
+    for _ in range(_REFERENCE_CHARACTERS):
+        number, index = divmod(number, 32)
+        characters.append(_REFERENCE_ALPHABET[index])
+    return f"MR{frame.captured_at:%y}-{''.join(characters)}"
+
+
+class Violation(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    violation_id: str
+    status: ViolationStatus
+    violation_type: ViolationType
+    plate: str
+    owner_nni: str
+    amount_mru: int
+    currency: Literal["MRU"] = "MRU"
+    issued_at: AwareDatetime
+    deadline_at: AwareDatetime
+    captured_at: AwareDatetime
+    camera_id: str
+    place: str | None = None
+    region_code: str | None = None
+    measured_speed_kmh: float | None = None
+    speed_limit_kmh: float | None = None
+    signal_phase: str | None = None
+    lane: int | None = None
+    frame_id: str
+    frame_bucket: str
+    frame_key: str
+    frame_sha256: str
+    evidence_bucket: str
+    evidence_frame_key: str
+    evidence_frame_sha256: str
+    evidence_annotated_key: str
+    evidence_annotated_sha256: str
+    evidence_plate_key: str | None = None
+    evidence_plate_sha256: str | None = None
+    model_version: str
+    read_confidence: float | None = None
+    read_source: Literal["model", "officer"]
+    reviewer: str | None = None
+    execution_arn: str
+    notified_at: AwareDatetime | None = None
+    sms_status: SmsStatus | None = None
+    sms_message_id: str | None = None
+    sms_segments: int | None = None
+    language: str | None = None
+
+
+class ViolationsRepository:
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+
+    def get(self, violation_id: str) -> Violation | None:
+        item = self._dynamodb.get_item(
+            TableName=self._table, Key={"violation_id": {"S": violation_id}}, ConsistentRead=True
+        ).get("Item")
+        return Violation.model_validate(from_item(item)) if item else None
+
+    def put_new(self, violation: Violation) -> bool:
+        """Write the violation unless its id exists; False means an earlier attempt already wrote it."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=to_item(violation.model_dump(mode="json")),
+                ConditionExpression="attribute_not_exists(violation_id)",
+            )
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                return False
+            raise
+        return True
+
+    def record_notified(self, violation_id: str, *, notified_at: datetime, sms_status: SmsStatus,
+                        sms_message_id: str | None, sms_segments: int | None, language: str) -> bool:
+        """Mark the violation notified once; False when it already was."""
+        values = {
+            ":notified": ViolationStatus.NOTIFIED.value, ":at": notified_at, ":sms_status": sms_status.value,
+            ":message": sms_message_id, ":segments": sms_segments, ":language": language,
+        }
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"violation_id": {"S": violation_id}},
+                UpdateExpression="SET #status = :notified, notified_at = :at, sms_status = :sms_status, "
+                                 "sms_message_id = :message, sms_segments = :segments, #language = :language",
+                ConditionExpression="attribute_exists(violation_id) AND attribute_not_exists(notified_at)",
+                ExpressionAttributeNames={"#status": "status", "#language": "language"},
+                ExpressionAttributeValues=to_values(values),
+            )
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                return False
+            raise
+        return True
