@@ -3,8 +3,8 @@
 Seeds the demo registry, generates a few dozen camera frames (synthetic plates composed into road
 scenes, plus the bad uploads a real camera fleet produces), uploads each as a camera would, lets
 the real state machine and handlers process it, and prints what came out: reads, violations,
-reviews, rejections, unknown plates and the SMS text. Annotated evidence pictures go to the output
-folder.
+reviews, rejections, unknown plates and the SMS text. The evidence the chain stored (annotated
+pictures included) is copied to the output folder.
 """
 
 from __future__ import annotations
@@ -167,34 +167,6 @@ def _describe(outcome: FrameOutcome) -> str:
     return f"{read} -> {status.lower().replace('_', ' ')}".strip(" ->")
 
 
-def annotate_evidence(stack: LocalStack, violation: dict[str, Any], outcome: FrameOutcome | None, out: Path) -> Path:
-    """The frame with the read plate boxed and the violation's facts written on it."""
-    from io import BytesIO
-
-    from PIL import Image, ImageDraw, ImageFont
-
-    body = stack.client("s3").get_object(Bucket=violation["frame_bucket"], Key=violation["frame_key"])["Body"].read()
-    image = Image.open(BytesIO(body)).convert("RGB")
-    draw = ImageDraw.Draw(image)
-    best = (outcome.recognition.get("best") or {}) if outcome else {}
-    if violation.get("read_source") == "model" and best.get("box"):
-        x1, y1, x2, y2 = best["box"]
-        draw.rectangle((x1 - 4, y1 - 4, x2 + 4, y2 + 4), outline=(255, 40, 40), width=4)
-    font = ImageFont.load_default(size=max(16, image.width // 60))
-    lines = [
-        f"{violation['violation_id']}  {violation['violation_type']}  {violation['amount_mru']} MRU",
-        f"plate {violation['plate']}  camera {violation['camera_id']}  {violation.get('captured_at', violation['issued_at'])}",
-        f"frame sha256 {violation['frame_sha256'][:16]}...  read by {violation.get('read_source', 'model')}",
-    ]
-    height = (font.size + 8) * len(lines) + 12
-    draw.rectangle((0, image.height - height, image.width, image.height), fill=(0, 0, 0))
-    for number, line in enumerate(lines):
-        draw.text((12, image.height - height + 6 + number * (font.size + 8)), line, fill=(255, 255, 255), font=font)
-    path = out / f"{violation['violation_id']}.jpg"
-    image.save(path, quality=90)
-    return path
-
-
 def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: TextIO) -> dict[str, Any]:
     def say(text: str = "") -> None:
         print(text, file=stream)
@@ -251,14 +223,10 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         for line in sms["message"].splitlines():
             say(f"      {line}")
 
-    evidence_dir = out / "evidence"
-    evidence_dir.mkdir(parents=True, exist_ok=True)
-    outcome_by_frame = {o.record.get("frame_id"): o for o in outcomes}
-    pictures = [annotate_evidence(stack, v, outcome_by_frame.get(v.get("frame_id")), evidence_dir) for v in violations]
-    stored = _download_evidence(stack, out / "evidence-bucket")
-    say(f"\nAnnotated evidence pictures: {len(pictures)} in {evidence_dir.resolve()}")
-    if stored:
-        say(f"Evidence bucket copied: {stored} objects in {(out / 'evidence-bucket').resolve()}")
+    stored = _download_evidence(stack, out)
+    pictures = sorted(out.glob("evidence/*/annotated.*"))
+    say(f"\nEvidence: {stored} files copied from the evidence bucket to {(out / 'evidence').resolve()}/")
+    say(f"  annotated pictures: {len(pictures)}" + (f", e.g. {pictures[0].resolve()}" if pictures else ""))
 
     latencies = sorted(o.seconds for o in outcomes if o.execution)
     summary = {
