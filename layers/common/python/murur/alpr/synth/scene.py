@@ -537,6 +537,13 @@ def _degrade(
     return img
 
 
+def _sharpen(img: np.ndarray, rng) -> np.ndarray:
+    """Cameras sharpen (unsharp masking), which leaves bright and dark halos along edges."""
+    soft = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.8, 1.6)))
+    amount = float(rng.uniform(0.3, 1.2))
+    return cv2.addWeighted(img, 1.0 + amount, soft, -amount, 0.0)
+
+
 def _to_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
@@ -590,6 +597,8 @@ def compose_scene(
     # Blur and resolution loss stop where the smallest plate's characters would become illegible.
     smallest = min((float(a.corners[:, 1].max() - a.corners[:, 1].min()) for a in annotations), default=float(H))
     img = _degrade(img, rng, W, min_scale=min(1.0, max(0.35, 14.0 / max(smallest, 1.0))), blur_limit=smallest * 0.07)
+    if rng.random() < 0.4:
+        img = _sharpen(img, rng)
     out = _to_uint8(img)
     if rng.random() < 0.7:
         out = _gamma(out, rng)
@@ -728,9 +737,11 @@ def random_plate_view(
     patch = _lighting_crop(patch, rng)
     # Optics and demosaicing soften everything a little; blur, noise and compression happen at the
     # camera's resolution, before anyone crops or resizes.
-    if rng.random() < 0.6:
-        patch = cv2.GaussianBlur(patch, (0, 0), float(rng.uniform(0.3, 0.8)))
-    if rng.random() < (0.6 if shown_h > 30 else 0.25):
+    if rng.random() < 0.35:
+        patch = cv2.GaussianBlur(patch, (0, 0), float(rng.uniform(0.3, 0.7)))
+    if rng.random() < 0.4:
+        patch = _sharpen(patch, rng)
+    if rng.random() < (0.4 if shown_h > 30 else 0.2):
         # Never below ~20 px of plate height: the label must stay readable from the pixels.
         patch = _degrade(patch, rng, patch.shape[1], min_scale=min(1.0, max(0.35, 20.0 / shown_h)))
     else:
@@ -780,9 +791,9 @@ def _lighting_crop(img: np.ndarray, rng) -> np.ndarray:
         img = np.repeat(img.mean(axis=2, keepdims=True), 3, axis=2)
     elif r < 0.8:  # road photos are much less saturated than the plates' paint
         img = _desaturate(img, float(rng.uniform(0.2, 0.75)))
-    img = img * rng.uniform(0.45, 1.15) + rng.normal(0, 0.02, 3).astype(np.float32)
-    if rng.random() < 0.45:  # low contrast (haze, over-exposure, a dull plate)
-        c = rng.uniform(0.4, 0.8)
+    img = img * rng.uniform(0.55, 1.2) + rng.normal(0, 0.02, 3).astype(np.float32)
+    if rng.random() < 0.4:  # low contrast (haze, over-exposure, a dull plate)
+        c = rng.uniform(0.4, 0.85)
         img = img * c + (1 - c) * rng.uniform(0.2, 0.8)
     h, w = img.shape[:2]
     if rng.random() < 0.15:  # a shadow edge across the plate
