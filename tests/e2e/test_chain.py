@@ -79,7 +79,8 @@ def test_a_good_frame_becomes_one_violation_and_one_sms_in_the_owners_language(s
     assert violation["plate"] == plate
     assert violation["owner_nni"] == owner.owner_nni
     assert violation["violation_type"] == "SPEEDING"
-    assert isinstance(violation["amount_mru"], int | type(violation["amount_mru"])) and violation["amount_mru"] > 0
+    # 87 km/h where 60 is the limit: 27 over, the 20-40 band of the default schedule.
+    assert violation["amount_mru"] == 4000
     assert violation["read_source"] == "model"
     assert violation.get("notified_at")
 
@@ -119,7 +120,7 @@ def test_an_unknown_plate_is_recorded_without_sms(stack: LocalStack) -> None:
     upload(stack, good_frame(UNKNOWN_PLATES[0]))
     (execution,) = stack.wait_for_executions()
     assert execution["status"] == "SUCCEEDED", execution
-    assert stack.sms_outbox() == []
+    assert_nothing_issued(stack)  # no owner: no violation to notify; the frame holds it for follow-up
     frame = frame_record(stack)
     assert frame["status"] == "UNKNOWN_PLATE"
 
@@ -141,17 +142,19 @@ def _bad_uploads() -> dict[str, tuple[CameraUpload, str]]:
     missing = {name: value for name, value in metadata.items() if name != "captured-at"}
     key = frame_key(ACTIVE_CAMERA, CAPTURED_AT, "F000777")
     return {
-        "corrupt-jpeg": (CameraUpload(key, jpeg, metadata), "corrupt"),
-        "zero-bytes": (CameraUpload(key, b"", metadata), "empty"),
-        "unknown-camera": (CameraUpload(frame_key("NKC-NOPE-77", CAPTURED_AT, "F000777"), b"", metadata), "camera"),
-        "missing-metadata": (CameraUpload(key, b"", missing), "metadata"),
-        "retired-camera": (CameraUpload(frame_key(RETIRED_CAMERA, CAPTURED_AT, "F000777"), b"", metadata), "camera"),
+        "corrupt-jpeg": (CameraUpload(key, jpeg, metadata), "CORRUPT_IMAGE"),
+        "zero-bytes": (CameraUpload(key, b"", metadata), "EMPTY_FILE"),
+        "unknown-camera": (CameraUpload(frame_key("NKC-NOPE-77", CAPTURED_AT, "F000777"), b"", metadata),
+                           "UNKNOWN_CAMERA"),
+        "missing-metadata": (CameraUpload(key, b"", missing), "MISSING_METADATA"),
+        "retired-camera": (CameraUpload(frame_key(RETIRED_CAMERA, CAPTURED_AT, "F000777"), b"", metadata),
+                           "RETIRED_CAMERA"),
     }
 
 
 @pytest.mark.parametrize("case", sorted(_bad_uploads()))
 def test_a_bad_upload_is_rejected_with_its_reason_and_nothing_else_happens(stack: LocalStack, case: str) -> None:
-    frame, reason_hint = _bad_uploads()[case]
+    frame, reason_code = _bad_uploads()[case]
     if case in {"unknown-camera", "missing-metadata", "retired-camera"}:
         # A valid picture: only the camera or the metadata is wrong.
         frame = CameraUpload(frame.key, good_frame("4821AB00").body, frame.metadata)
@@ -163,21 +166,10 @@ def test_a_bad_upload_is_rejected_with_its_reason_and_nothing_else_happens(stack
     record = frame_record(stack)
     assert record["status"] == "REJECTED"
     assert record["reason_code"]
-    assert reason_hint in (record["reason_code"] + " " + record["reason"]).lower()
+    assert record["reason_code"] == reason_code
     assert record["key"] == frame.key
     # The frame itself is kept (tagged), never dropped.
     assert stack.client("s3").head_object(Bucket=stack.name("FramesBucket"), Key=frame.key)
-
-
-def test_rejections_have_distinct_reason_codes(stack: LocalStack) -> None:
-    codes = set()
-    for number, (case, (frame, _)) in enumerate(sorted(_bad_uploads().items())):
-        if case in {"unknown-camera", "missing-metadata", "retired-camera"}:
-            frame = CameraUpload(frame.key, good_frame("4821AB00").body, frame.metadata)
-        frame = CameraUpload(frame.key.replace("F000777", f"F00{number}"), frame.body, frame.metadata)
-        upload(stack, frame)
-    codes = {record["reason_code"] for record in items(stack, "FramesTable")}
-    assert len(codes) == 5, codes
 
 
 # ------------------------------------------------------------------ unsure reads and officers
