@@ -8,6 +8,7 @@ when whole, float otherwise.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,15 +18,24 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+def iso_time(moment: datetime) -> str:
+    """UTC, ISO 8601 with "Z", as pydantic and Step Functions write it: such strings sort in time order."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _json_default(value: Any) -> Any:
+    return iso_time(value) if isinstance(value, datetime) else str(value)
+
+
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
     """A DynamoDB item; None values are left out (absent attribute = unknown)."""
-    plain = json.loads(json.dumps(values, default=str), parse_float=Decimal)
+    plain = json.loads(json.dumps(values, default=_json_default), parse_float=Decimal)
     return {name: _serializer.serialize(value) for name, value in plain.items() if value is not None}
 
 
 def to_values(values: dict[str, Any]) -> dict[str, Any]:
     """Expression attribute values (":name" -> typed value) from plain values."""
-    plain = json.loads(json.dumps(values, default=str), parse_float=Decimal)
+    plain = json.loads(json.dumps(values, default=_json_default), parse_float=Decimal)
     return {name: _serializer.serialize(value) for name, value in plain.items()}
 
 
