@@ -457,6 +457,10 @@ def _lighting(img: np.ndarray, rng, plate_quads: list[np.ndarray]) -> np.ndarray
         img[:] = grey * rng.uniform(0.5, 1.0)
         for quad in plate_quads:
             _brighten(img, quad, rng.uniform(1.2, 2.2))
+    if rng.random() < 0.35:  # haze, a dirty lens, a flat exposure: lower contrast
+        c = rng.uniform(0.5, 0.9)
+        img *= c
+        img += (1 - c) * rng.uniform(0.3, 0.8)
     if rng.random() < 0.2:  # glare / sun flare (not so strong that it erases a plate)
         cx, cy = rng.uniform(0, W), rng.uniform(0, H)
         radius = rng.uniform(0.05, 0.4) * W
@@ -596,7 +600,7 @@ def compose_scene(
         img = _desaturate(img, float(rng.uniform(0.2, 0.6)))
     # Blur and resolution loss stop where the smallest plate's characters would become illegible.
     smallest = min((float(a.corners[:, 1].max() - a.corners[:, 1].min()) for a in annotations), default=float(H))
-    img = _degrade(img, rng, W, min_scale=min(1.0, max(0.35, 14.0 / max(smallest, 1.0))), blur_limit=smallest * 0.07)
+    img = _degrade(img, rng, W, min_scale=min(1.0, max(0.35, 14.0 / max(smallest, 1.0))), blur_limit=smallest * 0.035)
     if rng.random() < 0.4:
         img = _sharpen(img, rng)
     out = _to_uint8(img)
