@@ -795,7 +795,7 @@ def _lighting_crop(img: np.ndarray, rng) -> np.ndarray:
         img = np.repeat(img.mean(axis=2, keepdims=True), 3, axis=2)
     elif r < 0.8:  # road photos are much less saturated than the plates' paint
         img = _desaturate(img, float(rng.uniform(0.2, 0.75)))
-    img = img * rng.uniform(0.55, 1.2) + rng.normal(0, 0.02, 3).astype(np.float32)
+    img = img * rng.uniform(0.6, 1.25) + rng.normal(0, 0.02, 3).astype(np.float32)
     if rng.random() < 0.4:  # low contrast (haze, over-exposure, a dull plate)
         c = rng.uniform(0.4, 0.85)
         img = img * c + (1 - c) * rng.uniform(0.2, 0.8)
