@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+from boto3.dynamodb.types import TypeDeserializer
 
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
 from murur.local.functions import FunctionError
@@ -27,6 +28,7 @@ from murur.local.seed import CAMERAS, UNKNOWN_PLATES, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
 from murur.workflow import ViolationType
 
+_deserializer = TypeDeserializer()
 ACTIVE_CAMERAS = [camera for camera in CAMERAS if camera.status == "ACTIVE"]
 RETIRED_CAMERA = next(camera for camera in CAMERAS if camera.status == "RETIRED")
 SENSOR_TYPES = [ViolationType.SPEEDING, ViolationType.SPEEDING, ViolationType.RED_LIGHT, ViolationType.SPEEDING,
@@ -117,25 +119,35 @@ def process(stack: LocalStack, planned: PlannedFrame, *, timeout: float = 120.0,
             max_poll_delay: float = 0.05) -> FrameOutcome:
     """Upload one frame and follow it until its execution ends or waits for an officer."""
     started = time.perf_counter()
-    known = {execution["executionArn"] for execution in stack.executions()}
     upload = planned.upload
     delivered = stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata,
                                    content_type=upload.content_type)
     errors = [str(result) for result in delivered if isinstance(result, FunctionError)]
-    new = [e for e in stack.executions() if e["executionArn"] not in known]
+    # ingest_frame answers with the frame id and, when it started one, the execution's ARN.
+    answers = [result for result in delivered if isinstance(result, dict)]
+    frame_id = next((answer["frame_id"] for answer in answers if answer.get("frame_id")), None)
+    arn = next((answer["execution_arn"] for answer in answers if answer.get("execution_arn")), None)
     execution = None
-    if new:
-        arn = new[0]["executionArn"]
+    if arn:
         stack.wait_until(
-            lambda: stack.describe_execution(arn)["status"] != "RUNNING" or stack.is_waiting_for_review(arn),
+            lambda: stack.describe_execution(arn)["status"] != "RUNNING" or _review_pending(stack, frame_id),
             timeout=timeout, what=f"{upload.key} to be processed", max_delay=max_poll_delay,
         )
         execution = stack.describe_execution(arn)
     seconds = time.perf_counter() - started
-    record = _frame_record(stack, upload.key)
+    record = _item(stack, "FramesTable", frame_id) if frame_id else {}
     recognition = _recognition(stack, execution) if execution else {}
     status = record.get("status") or (f"INGEST FAILED ({'; '.join(errors)[:160]})" if errors else "NOT RECORDED")
     return FrameOutcome(planned, seconds, status, execution, record, recognition)
+
+
+def _item(stack: LocalStack, table: str, frame_id: str | None) -> dict[str, Any]:
+    item = stack.client("dynamodb").get_item(TableName=stack.name(table), Key={"frame_id": {"S": str(frame_id)}})
+    return {key: _deserializer.deserialize(value) for key, value in item.get("Item", {}).items()}
+
+
+def _review_pending(stack: LocalStack, frame_id: str | None) -> bool:
+    return _item(stack, "ReviewsTable", frame_id).get("status") == "PENDING"
 
 
 def _recognition(stack: LocalStack, execution: dict[str, Any]) -> dict[str, Any]:
@@ -145,10 +157,6 @@ def _recognition(stack: LocalStack, execution: dict[str, Any]) -> dict[str, Any]
         if event["type"] == "TaskStateExited" and details.get("name") == "RecognizePlate":
             return json.loads(details.get("output") or "{}").get("recognition") or {}
     return {}
-
-
-def _frame_record(stack: LocalStack, key: str) -> dict[str, Any]:
-    return next((item for item in table_items(stack, "FramesTable") if item.get("key") == key), {})
 
 
 # ------------------------------------------------------------------ the report
