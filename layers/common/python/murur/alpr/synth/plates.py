@@ -22,13 +22,13 @@ KINDS = (
 )
 # Default mix of `random_plate(rng)`; callers pass `kind` to choose their own.
 KIND_WEIGHTS = {
-    "mr_civil": 0.34,
-    "mr_government": 0.06,
+    "mr_civil": 0.28,
+    "mr_government": 0.05,
     "mr_diplomatic": 0.05,
-    "mr_two_row": 0.07,
-    "foreign_one_row": 0.18,
-    "foreign_two_row": 0.06,
-    "foreign_us": 0.24,
+    "mr_two_row": 0.06,
+    "foreign_one_row": 0.16,
+    "foreign_two_row": 0.05,
+    "foreign_us": 0.35,
 }
 # Physical plate sizes (width, height) in millimetres.
 PLATE_MM = {
@@ -591,7 +591,7 @@ def render_plate(
         row_gap = inner * rng.uniform(0.06, 0.12)
         heights = [inner * 0.4, inner * 0.4]
         if rng.random() < 0.3:  # top row smaller, as on many motorcycle plates
-            heights = [inner * 0.3, inner * 0.5]
+            heights = [inner * 0.35, inner * 0.45]
         y = 2 * border + (inner - sum(heights) - row_gap) / 2
         for row, rh in zip(rows, heights):
             _draw_row(canvas, row, (content_x0, int(y), content_w, int(rh)), face, scheme["ink"], rng,
