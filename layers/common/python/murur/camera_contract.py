@@ -115,6 +115,8 @@ class CameraMetadata(BaseModel):
     camera_firmware: str | None = Field(None, max_length=64)
 
 
+# Enumerations are read whatever their case ("red" = "RED").
+_UPPER_CASE_VALUES = ("violation-type", "signal-phase")
 REQUIRED_METADATA = tuple(
     _metadata_name(name) for name, field in CameraMetadata.model_fields.items() if field.is_required()
 )
@@ -124,9 +126,12 @@ def parse_metadata(raw: dict[str, str], *, now: datetime, posted_limit_kmh: floa
     """Validate the camera's metadata; SPEEDING falls back to the camera's posted limit.
 
     Names are matched case-insensitively, and underscores count as dashes: some camera SDKs write
-    ``x-amz-meta-captured_at``.
+    ``x-amz-meta-captured_at``. Violation type and signal phase are read whatever their case.
     """
     values = {name.lower().replace("_", "-"): value.strip() for name, value in raw.items() if value and value.strip()}
+    for name in _UPPER_CASE_VALUES:
+        if name in values:
+            values[name] = values[name].upper()
     missing = [name for name in REQUIRED_METADATA if name not in values]
     if missing:
         raise FrameRejected(RejectionReason.MISSING_METADATA, f"missing metadata: {', '.join(missing)}")

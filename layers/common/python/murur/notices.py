@@ -24,6 +24,8 @@ DEFAULT_LANGUAGE: Language = "ar"
 # Arabic is sent as UCS-2: 70 characters in one SMS, 67 per part once concatenated. Three parts keep
 # the notice to one screen and a bounded cost; French fits the GSM-7 alphabet (153 per part).
 SEGMENT_BUDGET: dict[Language, int] = {"ar": 3, "fr": 2}
+# "…" is not in the GSM alphabet: in French it would turn the whole message into UCS-2.
+_ELLIPSIS: dict[Language, str] = {"ar": "…", "fr": "..."}
 
 # Mauritania keeps GMT all year (no daylight saving), so local time is UTC.
 MAURITANIA_TIME = timezone(timedelta(0), "GMT")
@@ -57,7 +59,7 @@ _OFFENCES: dict[Language, dict[ViolationType, str]] = {
         ViolationType.PHONE_WHILE_DRIVING: "téléphone au volant",
         ViolationType.WRONG_WAY: "sens interdit",
         ViolationType.BUS_LANE: "voie des bus",
-        ViolationType.STOP_LINE: "ligne d'arrêt franchie",
+        ViolationType.STOP_LINE: "ligne de stop franchie",
     },
 }
 _SPEEDS: dict[Language, str] = {"ar": "{measured:g} كم/س والحد {limit:g}", "fr": "{measured:g} km/h pour {limit:g}"}
@@ -147,5 +149,5 @@ def render_notice(facts: NoticeFacts, language: str | None) -> Notice:
             return Notice(chosen, text, segments)
         if not place:
             raise NoticeTooLong(f"the {chosen} notice needs {segments.segments} segments without a place name")
-        words = place.rstrip("…").split()
-        place = " ".join(words[:-1]) + "…" if len(words) > 1 else ""
+        words = place.removesuffix(_ELLIPSIS[chosen]).split()
+        place = " ".join(words[:-1]) + _ELLIPSIS[chosen] if len(words) > 1 else ""
