@@ -45,7 +45,7 @@ def test_functions_get_the_template_environment(bare_stack: LocalStack) -> None:
     assert variables["STATE_MACHINE_ARN"] == bare_stack.state_machine_arn
     assert variables["FRAMES_TABLE"] == bare_stack.name("FramesTable")
     assert variables["POWERTOOLS_SERVICE_NAME"] == "ingest_frame"
-    assert configuration["Runtime"] == "python3.11"
+    assert configuration["Runtime"] == "python3.12"
 
 
 def test_the_state_machine_is_the_asl_with_its_substitutions(bare_stack: LocalStack) -> None:
