@@ -341,6 +341,7 @@ def _small_text(canvas, text: str, box, colour, rng, face_name: str | None = Non
     _blend(canvas, mask, colour, bx + (bw - mask.shape[1]) // 2, by + (bh - h) // 2)
 
 
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _STATE_WORDS = (
     "CALIFORNIA", "TEXAS", "ARIZONA", "FLORIDA", "NEVADA", "OREGON", "OHIO", "MISSOURI", "INDIANA",
     "ALASKA", "GEORGIA", "ILLINOIS", "KANSAS", "MONTANA", "UTAH", "IOWA", "MAINE", "IDAHO", "VERMONT",
@@ -577,10 +578,14 @@ def render_plate(
             _small_text(canvas, _slogan(rng), (int(W * 0.2), int(H * (1 - band_bottom) + H * 0.02), int(W * 0.6),
                                                 int(H * band_bottom * 0.65)), scheme["ink"], rng, fixed=False)
         for corner in range(0 if plain else int(rng.integers(0, 3))):  # registration stickers in the top corners
-            sw, sh = int(W * 0.12), int(H * 0.16)
+            sw, sh = int(W * rng.uniform(0.1, 0.15)), int(H * rng.uniform(0.13, 0.2))
             sx = int(W * 0.04) if corner == 0 else W - sw - int(W * 0.04)
-            cv2.rectangle(canvas, (sx, int(H * 0.05)), (sx + sw, int(H * 0.05) + sh),
-                          tuple(float(c) for c in rng.random(3)), -1)
+            sticker = _colour(rng, rng.random(3), 0.02)
+            cv2.rectangle(canvas, (sx, int(H * 0.05)), (sx + sw, int(H * 0.05) + sh), tuple(float(c) for c in sticker), -1)
+            if rng.random() < 0.7:  # month or year printed on it
+                label = _choice(rng, _MONTHS) if rng.random() < 0.5 else f"{int(rng.integers(0, 100)):02d}"
+                _small_text(canvas, label, (sx, int(H * 0.05), sw, sh), (0.05, 0.05, 0.05) if sticker.mean() > 0.5
+                            else (0.95, 0.95, 0.95), rng, face_name="RobotoCondensedBold" if "RobotoCondensedBold" in FACES_BY_NAME else None)
     elif len(rows) == 1:
         text_h = (H - 4 * border) * rng.uniform(0.62, 0.8)
         y = int((H - text_h) / 2 + rng.normal(0, H * 0.02))
