@@ -343,12 +343,15 @@ class LocalStack:
         return description
 
     def wait_for_executions(self, timeout: float = 120.0) -> list[dict[str, Any]]:
-        """Wait for every execution that is not waiting for an officer."""
-        return [
-            self.wait_for_execution(execution["executionArn"], timeout)
-            if not self.is_waiting_for_review(execution["executionArn"]) else self.describe_execution(execution["executionArn"])
-            for execution in self.executions()
-        ]
+        """Wait until every execution has finished or waits for an officer; their descriptions."""
+
+        def settled(execution_arn: str) -> bool:
+            status = self.describe_execution(execution_arn)["status"]
+            return status in FINISHED or self.is_waiting_for_review(execution_arn)
+
+        arns = [execution["executionArn"] for execution in self.executions()]
+        self.wait_until(lambda: all(settled(arn) for arn in arns), timeout=timeout, what="the executions to settle")
+        return [self.describe_execution(arn) for arn in arns]
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         paginator = self.client("stepfunctions").get_paginator("get_execution_history")
