@@ -6,6 +6,7 @@ chain left behind in the tables, the SMS outbox and the portal bus.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from datetime import UTC, datetime
@@ -83,6 +84,12 @@ def test_a_good_frame_becomes_one_violation_and_one_sms_in_the_owners_language(s
     assert violation["amount_mru"] == 4000
     assert violation["read_source"] == "model"
     assert violation.get("notified_at")
+    # The evidence is kept, and is what it claims to be.
+    s3 = stack.client("s3")
+    for kind in ("frame", "annotated"):
+        stored = s3.get_object(Bucket=violation["evidence_bucket"], Key=violation[f"evidence_{kind}_key"])
+        assert hashlib.sha256(stored["Body"].read()).hexdigest() == violation[f"evidence_{kind}_sha256"]
+    assert violation["evidence_frame_sha256"] == violation["frame_sha256"]
 
     (sms,) = stack.sms_outbox()
     assert sms["phone_number"] == owner.owner_phone
