@@ -170,3 +170,35 @@ def test_an_event_that_is_not_an_s3_event_is_refused(account: Account, ingest: A
     with pytest.raises(Exception, match="validation error"):
         invoke(ingest, {"detail-type": "Object Created", "detail": json.dumps({})})
     assert account.items("FRAMES_TABLE") == []
+
+
+def test_an_object_deleted_before_its_event_arrives_is_recorded_as_not_found(
+        account: Account, ingest: Any, invoke: Any) -> None:
+    event = upload(account, jpeg())
+    account.client("s3").delete_object(Bucket="frames-bucket", Key=KEY)
+    answer = invoke(ingest, event)
+    assert (answer["status"], answer["reason_code"]) == ("REJECTED", "OBJECT_NOT_FOUND")
+    (record,) = account.items("FRAMES_TABLE")
+    assert (record["status"], record["key"]) == ("REJECTED", KEY)
+    assert executions(account) == []
+
+
+def test_an_event_for_an_overwritten_object_leaves_the_frame_to_the_newer_upload(
+        account: Account, ingest: Any, invoke: Any) -> None:
+    stale = upload(account, jpeg((640, 360)))
+    fresh = upload(account, jpeg((800, 450)))
+    assert invoke(ingest, stale)["status"] == "SUPERSEDED"
+    assert account.items("FRAMES_TABLE") == []
+    assert invoke(ingest, fresh)["status"] == "STARTED"
+    (record,) = account.items("FRAMES_TABLE")
+    assert record["width"] == 800
+
+
+def test_a_key_that_already_holds_an_accepted_frame_is_not_taken_over(
+        account: Account, ingest: Any, invoke: Any) -> None:
+    assert invoke(ingest, upload(account, jpeg((640, 360))))["status"] == "STARTED"
+    answer = invoke(ingest, upload(account, jpeg((800, 450))))
+    assert answer["status"] == "DUPLICATE"
+    (record,) = account.items("FRAMES_TABLE")
+    assert record["width"] == 640 and record["status"] == "RECEIVED"
+    assert len(executions(account)) == 1

@@ -27,7 +27,7 @@ from murur.camera_contract import (
     parse_metadata,
 )
 from murur.cameras import CameraDirectory, CameraStatus
-from murur.frames import FrameStatus, FramesRepository, FrameStore, Rejection, frame_ref, sha256_hex
+from murur.frames import FramesRepository, FrameStatus, FrameStore, ObjectHead, Rejection, frame_ref, sha256_hex
 from murur.workflow import ExecutionStarted, FrameRef
 
 EXECUTION_NAME_MAX = 80
@@ -132,7 +132,7 @@ class FrameIngestor:
             return IngestOutcome(IngestStatus.DUPLICATE, frame_id, reason="the key already holds an accepted frame")
         return self._start(frame)
 
-    def _validate(self, bucket: str, key: str, frame_key: FrameKey, head: Any) -> FrameRef:
+    def _validate(self, bucket: str, key: str, frame_key: FrameKey, head: ObjectHead) -> FrameRef:
         camera = self._cameras.get(frame_key.camera_id)
         if camera is None:
             raise FrameRejected(RejectionReason.UNKNOWN_CAMERA, f"camera {frame_key.camera_id} is not registered")
