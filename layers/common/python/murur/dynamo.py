@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -51,3 +52,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | set):
         return [_plain(item) for item in value]
     return value
+
+
+def is_conditional_check_failure(error: ClientError) -> bool:
+    """A conditional write found its condition false: for idempotent writes, "already done"."""
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

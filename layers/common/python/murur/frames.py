@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from murur.camera_contract import RejectionReason, rejection_tags
-from murur.dynamo import from_item, to_item, to_values
+from murur.dynamo import from_item, is_conditional_check_failure, to_item, to_values
 from murur.errors import FrameChanged, FrameNotFound
 from murur.workflow import FrameRef
 
@@ -45,10 +45,6 @@ class Rejection:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def is_conditional_check_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class FramesRepository:

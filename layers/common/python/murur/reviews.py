@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from murur.dynamo import from_item, to_item, to_values
-from murur.frames import FramesRepository, FrameStatus, is_conditional_check_failure
+from murur.dynamo import from_item, is_conditional_check_failure, to_item, to_values
+from murur.frames import FramesRepository, FrameStatus
 from murur.registry import normalise_plate
 from murur.workflow import ReviewDecision, ReviewOutcome, ReviewRequestInput
 

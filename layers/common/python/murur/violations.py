@@ -10,8 +10,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from murur.dynamo import from_item, to_item, to_values
-from murur.frames import is_conditional_check_failure
+from murur.dynamo import from_item, is_conditional_check_failure, to_item, to_values
 from murur.workflow import FrameRef, ViolationType
 
 # Crockford's base32: no I, L, O or U, so a reference read over the phone is not misheard.
