@@ -68,7 +68,7 @@ def test_an_officers_decision_resumes_the_execution_once(account: Account, reque
     decision = make_decision("corrected", plate_text="6142 mr 06", reviewer="officer-17",
                              decided_at=datetime(2026, 11, 28, 10, tzinfo=UTC))
 
-    decide_review(reviews, stepfunctions, "NKC-TVZ-01-F000123", decision)
+    assert decide_review(reviews, stepfunctions, "NKC-TVZ-01-F000123", decision) == EXECUTION_ARN
     with pytest.raises(ReviewNotPending):
         decide_review(reviews, stepfunctions, "NKC-TVZ-01-F000123", decision)
 

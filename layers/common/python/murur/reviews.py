@@ -25,7 +25,7 @@ class ReviewStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
-class ReviewNotPending(Exception):
+class ReviewNotPending(LookupError):
     """No pending review for this frame: never requested, already decided, or expired."""
 
 
@@ -80,8 +80,9 @@ class ReviewsRepository:
         )
         return [from_item(item) for item in response["Items"]]
 
-    def mark_decided(self, frame_id: str, decision: ReviewDecision) -> str:
-        """Record the decision if the review is still pending; returns the task token to resume."""
+    def mark_decided(self, frame_id: str, decision: ReviewDecision) -> dict[str, Any]:
+        """Record the decision if the review is still pending; returns the decided review (task token,
+        execution ARN ...)."""
         try:
             updated = self._dynamodb.update_item(
                 TableName=self._table,
@@ -100,7 +101,7 @@ class ReviewsRepository:
             if is_conditional_check_failure(error):
                 raise ReviewNotPending(frame_id) from error
             raise
-        return updated["Attributes"]["task_token"]["S"]
+        return from_item(updated["Attributes"])
 
 
 def make_decision(outcome: ReviewOutcome | str, *, reviewer: str, decided_at: datetime,
@@ -114,10 +115,14 @@ def make_decision(outcome: ReviewOutcome | str, *, reviewer: str, decided_at: da
     return ReviewDecision(outcome=outcome, plate_text=plate, reviewer=reviewer, decided_at=decided_at)
 
 
-def decide_review(reviews: ReviewsRepository, stepfunctions: Any, frame_id: str, decision: ReviewDecision) -> None:
-    """Record an officer's decision and resume the waiting execution with it."""
-    task_token = reviews.mark_decided(frame_id, decision)
-    stepfunctions.send_task_success(taskToken=task_token, output=decision.model_dump_json())
+def decide_review(reviews: ReviewsRepository, stepfunctions: Any, frame_id: str, decision: ReviewDecision) -> str | None:
+    """Record an officer's decision and resume the waiting execution with it; returns that execution's ARN.
+
+    Raises ReviewNotPending when there is nothing to decide (never requested, decided, expired).
+    """
+    review = reviews.mark_decided(frame_id, decision)
+    stepfunctions.send_task_success(taskToken=review["task_token"], output=decision.model_dump_json())
+    return review.get("execution_arn")
 
 
 def request_review(reviews: ReviewsRepository, frames: FramesRepository, request: ReviewRequestInput,
