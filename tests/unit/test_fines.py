@@ -74,3 +74,46 @@ def test_the_shipped_default_prices_every_violation_type() -> None:
     assert set(default.rules) == set(ViolationType)
     for violation_type in ViolationType:
         assert default.amount_mru(violation_type, 10) > 0
+
+
+class FailingSsm:
+    """An SSM client whose GetParameter fails with the given code."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def get_parameter(self, **_: object) -> dict:
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": self.code, "Message": "m"}}, "GetParameter")
+
+
+def test_a_missing_parameter_is_a_configuration_error_and_throttling_is_transient() -> None:
+    from murur.errors import TransientError
+    from murur.fines import SsmFineSchedule
+
+    with pytest.raises(ConfigurationError, match="ParameterNotFound"):
+        SsmFineSchedule(FailingSsm("ParameterNotFound"), "/murur/dev/fine-schedule").get()
+    with pytest.raises(TransientError):
+        SsmFineSchedule(FailingSsm("ThrottlingException"), "/murur/dev/fine-schedule").get()
+
+
+class DocumentSsm:
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.calls = 0
+
+    def get_parameter(self, **_: object) -> dict:
+        self.calls += 1
+        return {"Parameter": {"Value": self.value}}
+
+
+def test_the_schedule_is_read_once_and_cached_and_a_bad_document_is_a_configuration_error() -> None:
+    from murur.fines import SsmFineSchedule
+
+    ssm = DocumentSsm(json.dumps(DEFAULT))
+    source = SsmFineSchedule(ssm, "/murur/dev/fine-schedule")
+    assert source.get() == source.get() == FineSchedule.default()
+    assert ssm.calls == 1
+    with pytest.raises(ConfigurationError):
+        SsmFineSchedule(DocumentSsm('{"currency": "MRU"}'), "/murur/dev/fine-schedule").get()

@@ -86,7 +86,8 @@ class SsmFineSchedule:
         try:
             document = self._provider.get(self._name, max_age=SCHEDULE_MAX_AGE_SECONDS)
         except GetParameterError as error:
-            cause = error.__cause__
+            # Powertools wraps the SDK's error without chaining it: the original is the context.
+            cause = error.__cause__ or error.__context__
             code = cause.response.get("Error", {}).get("Code") if isinstance(cause, ClientError) else None
             if code in {"ThrottlingException", "InternalServerError"}:
                 raise TransientError(f"fine schedule parameter: {code}") from error
