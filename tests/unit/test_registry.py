@@ -42,3 +42,13 @@ def test_the_dynamodb_registry_normalises_before_looking_up() -> None:
 
 def test_the_language_defaults_to_arabic() -> None:
     assert Vehicle(plate="1", owner_name="x", owner_nni="1").language == "ar"
+
+
+def test_a_malformed_vehicle_record_fails_without_showing_its_values() -> None:
+    from murur.errors import CorruptRecord
+
+    dynamodb = FakeDynamoDB({"4821AB00": {"plate": {"S": "4821AB00"}, "owner_name": {"S": "Mohamed Ould Ahmed"}}})
+    with pytest.raises(CorruptRecord) as raised:
+        DynamoDBVehicleRegistry(dynamodb, "vehicles").lookup("4821AB00")
+    assert "owner_nni" in str(raised.value)
+    assert "Mohamed" not in str(raised.value) and "4821AB00" not in str(raised.value)

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from murur.dynamo import from_item
+from murur.dynamo import model_from_item
 
 
 class CameraStatus(StrEnum):
@@ -45,4 +45,4 @@ class DynamoDBCameraDirectory:
 
     def get(self, camera_id: str) -> Camera | None:
         item = self._dynamodb.get_item(TableName=self._table, Key={"camera_id": {"S": camera_id}}).get("Item")
-        return Camera.model_validate(from_item(item)) if item else None
+        return model_from_item(Camera, item, f"camera record {camera_id}") if item else None

@@ -10,10 +10,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ValidationError
+
+from murur.errors import CorruptRecord
+
+Model = TypeVar("Model", bound=BaseModel)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -57,3 +62,12 @@ def _plain(value: Any) -> Any:
 def is_conditional_check_failure(error: ClientError) -> bool:
     """A conditional write found its condition false: for idempotent writes, "already done"."""
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def model_from_item(model: type[Model], item: dict[str, Any], what: str) -> Model:
+    """The record as its model, or CorruptRecord naming the bad fields (pydantic's message shows values)."""
+    try:
+        return model.model_validate(from_item(item))
+    except ValidationError as error:
+        fields = sorted({".".join(str(part) for part in e["loc"]) for e in error.errors()})
+        raise CorruptRecord(f"{what} does not match {model.__name__}: invalid {', '.join(fields)}") from None

@@ -43,6 +43,10 @@ class ViolationNotFound(MururError):
     """A notification was asked for a violation that is not in the table."""
 
 
+class CorruptRecord(MururError):
+    """A stored record does not match its model (named by field, never by value: records hold personal data)."""
+
+
 class ConfigurationError(MururError):
     """The deployment's configuration (fine schedule, environment) cannot serve this frame."""
 

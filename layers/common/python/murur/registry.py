@@ -10,7 +10,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from murur.dynamo import from_item
+from murur.dynamo import model_from_item
 
 _NOT_PLATE_CHARACTERS = re.compile(r"[^A-Z0-9]")
 
@@ -52,4 +52,4 @@ class DynamoDBVehicleRegistry:
         if not key:
             return None
         item = self._dynamodb.get_item(TableName=self._table, Key={"plate": {"S": key}}).get("Item")
-        return Vehicle.model_validate(from_item(item)) if item else None
+        return model_from_item(Vehicle, item, "the vehicle record") if item else None

@@ -16,6 +16,6 @@ def parse_task(event: Any, model: type[Payload]) -> Payload:
     try:
         return parse(event=event, model=model)
     except ValidationError as error:
-        # Field locations only: the values may hold plate text or other personal data.
+        # Field locations only, and no chained error: the values may hold plate text or other personal data.
         where = sorted({".".join(str(part) for part in e["loc"]) for e in error.errors()})
-        raise InvalidPayload(f"not a {model.__name__}: invalid {', '.join(where)}") from error
+        raise InvalidPayload(f"not a {model.__name__}: invalid {', '.join(where)}") from None

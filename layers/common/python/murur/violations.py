@@ -10,7 +10,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from murur.dynamo import from_item, is_conditional_check_failure, to_item, to_values
+from murur.dynamo import is_conditional_check_failure, model_from_item, to_item, to_values
 from murur.workflow import FrameRef, ViolationType
 
 # Crockford's base32: no I, L, O or U, so a reference read over the phone is not misheard.
@@ -96,7 +96,7 @@ class ViolationsRepository:
         item = self._dynamodb.get_item(
             TableName=self._table, Key={"violation_id": {"S": violation_id}}, ConsistentRead=True
         ).get("Item")
-        return Violation.model_validate(from_item(item)) if item else None
+        return model_from_item(Violation, item, f"violation {violation_id}") if item else None
 
     def put_new(self, violation: Violation) -> bool:
         """Write the violation unless its id exists; False means an earlier attempt already wrote it."""
