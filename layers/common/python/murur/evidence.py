@@ -4,6 +4,7 @@ SHA-256 on the violation record, in the evidence bucket under evidence/{violatio
 
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass
 from datetime import UTC
@@ -64,7 +65,9 @@ def annotate(image_bytes: bytes, *, frame: FrameRef, violation_id: str, plate_te
     draw = ImageDraw.Draw(canvas)
     if box is not None:
         draw.rectangle(box, outline=_BOX_COLOUR, width=max(2, width // 400))
-        draw.text((box[0], max(0, box[1] - font_size - 4)), plate_text, fill=_BOX_COLOUR, font=font)
+        label_at = (box[0], max(0, box[1] - font_size - 6))
+        draw.rectangle(draw.textbbox(label_at, plate_text, font=font), fill=_BANNER_COLOUR)
+        draw.text(label_at, plate_text, fill=_BOX_COLOUR, font=font)
     for row, line in enumerate(lines):
         draw.text((font_size // 2, height + font_size // 2 + row * (font_size + font_size // 2)), line,
                   fill=_TEXT_COLOUR, font=font)
@@ -88,7 +91,10 @@ class EvidenceStore:
     def put(self, violation_id: str, name: str, data: bytes, content_type: str) -> StoredEvidence:
         key = f"evidence/{violation_id}/{name}"
         digest = sha256_hex(data)
-        # The digest travels with the object too, so the copy can be checked without the table.
+        # S3 checks the upload against the digest and keeps it (GetObjectAttributes), so the copy can
+        # be verified later without the violation record. (moto ignores the checksum; the tests
+        # compare the stored bytes with the recorded digest instead.)
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                            ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode(),
                             Metadata={"sha256": digest})
         return StoredEvidence(key, digest)
