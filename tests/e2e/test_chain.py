@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 
 import murur
 
 from murur.local import LocalStack
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
+from murur.local.operator import table_items
 from murur.local.seed import CAMERAS, UNKNOWN_PLATES, vehicle
 from murur.workflow import ViolationType
 
@@ -27,7 +27,6 @@ ACTIVE_CAMERA = CAMERAS[0].camera_id
 RETIRED_CAMERA = next(c.camera_id for c in CAMERAS if c.status == "RETIRED")
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 
-_deserializer = TypeDeserializer()
 
 # The chain is not done without the real plate reader: until its models are in the tree, the tests
 # that need a read are skipped (never faked); the rest run.
@@ -38,8 +37,7 @@ needs_plate_reader = pytest.mark.skipif(
 
 
 def items(stack: LocalStack, table: str) -> list[dict[str, Any]]:
-    scanned = stack.client("dynamodb").scan(TableName=stack.name(table))["Items"]
-    return [{key: _deserializer.deserialize(value) for key, value in item.items()} for item in scanned]
+    return table_items(stack, table)
 
 
 def frame_record(stack: LocalStack, frame_id: str | None = None) -> dict[str, Any]:

@@ -29,9 +29,10 @@ from typing import Any
 from murur.local import server
 from murur.local.camera import CameraUpload, camera_metadata, frame_key
 from murur.local.demo import PlannedFrame, _describe, _error_message, plan_frames, process, run_demo
-from murur.local.operator import ReviewNotPending, decide_review, table_items, wait_after_decision
+from murur.local.operator import decide_review, table_items, wait_after_decision
 from murur.local.seed import CAMERAS, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
+from murur.reviews import InvalidDecision, ReviewNotPending
 from murur.workflow import ViolationType
 
 
@@ -113,7 +114,10 @@ class OperatorShell(cmd.Cmd):
         try:
             execution_arn = decide_review(self.stack, words[0], outcome,
                                           plate_text=words[2] if len(words) > 2 else None)
-        except (ReviewNotPending, ValueError) as error:
+        except ReviewNotPending:
+            self._say(f"cannot decide: no pending review for frame {words[0]}")
+            return
+        except InvalidDecision as error:
             self._say(f"cannot decide: {error}")
             return
         wait_after_decision(self.stack, execution_arn)

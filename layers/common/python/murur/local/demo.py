@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
-from boto3.dynamodb.types import TypeDeserializer
 
+from murur.dynamo import from_item
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
 from murur.local.functions import FunctionError
 from murur.local.operator import decide_review, table_items, wait_after_decision
@@ -28,7 +28,6 @@ from murur.local.seed import CAMERAS, UNKNOWN_PLATES, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
 from murur.workflow import ViolationType
 
-_deserializer = TypeDeserializer()
 ACTIVE_CAMERAS = [camera for camera in CAMERAS if camera.status == "ACTIVE"]
 RETIRED_CAMERA = next(camera for camera in CAMERAS if camera.status == "RETIRED")
 SENSOR_TYPES = [ViolationType.SPEEDING, ViolationType.SPEEDING, ViolationType.RED_LIGHT, ViolationType.SPEEDING,
@@ -143,7 +142,7 @@ def process(stack: LocalStack, planned: PlannedFrame, *, timeout: float = 120.0,
 
 def _item(stack: LocalStack, table: str, frame_id: str | None) -> dict[str, Any]:
     item = stack.client("dynamodb").get_item(TableName=stack.name(table), Key={"frame_id": {"S": str(frame_id)}})
-    return {key: _deserializer.deserialize(value) for key, value in item.get("Item", {}).items()}
+    return from_item(item.get("Item", {}))
 
 
 def _review_pending(stack: LocalStack, frame_id: str | None) -> bool:

@@ -7,10 +7,9 @@ demo, the CLI and the end-to-end tests share this small, realistic set.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
+from murur.dynamo import to_item
 
 
 @dataclass(frozen=True)
@@ -20,8 +19,8 @@ class DemoCamera:
     name: str
     road: str
     region_code: str
-    latitude: Decimal
-    longitude: Decimal
+    latitude: float
+    longitude: float
     speed_limit_kmh: int
     installed_at: str
 
@@ -40,13 +39,13 @@ class DemoVehicle:
 
 CAMERAS = [
     DemoCamera("NKC-TVZ-01", "ACTIVE", "Carrefour Madrid", "Avenue Gamal Abdel Nasser", "00",
-               Decimal("18.0866"), Decimal("-15.9785"), 50, "2025-03-01T08:00:00+00:00"),
+               18.0866, -15.9785, 50, "2025-03-01T08:00:00+00:00"),
     DemoCamera("NKC-KSR-02", "ACTIVE", "Ksar, route de l'aéroport", "Route de l'Aéroport", "00",
-               Decimal("18.1107"), Decimal("-15.9530"), 60, "2025-04-15T08:00:00+00:00"),
+               18.1107, -15.9530, 60, "2025-04-15T08:00:00+00:00"),
     DemoCamera("NDB-RN2-01", "ACTIVE", "RN2 entrée Nouadhibou", "Route nationale 2", "08",
-               Decimal("20.9420"), Decimal("-17.0380"), 80, "2025-06-10T08:00:00+00:00"),
+               20.9420, -17.0380, 80, "2025-06-10T08:00:00+00:00"),
     DemoCamera("NKC-OLD-09", "RETIRED", "Ancien poste Capitale", "Avenue Charles de Gaulle", "00",
-               Decimal("18.0790"), Decimal("-15.9650"), 50, "2019-01-20T08:00:00+00:00"),
+               18.0790, -15.9650, 50, "2019-01-20T08:00:00+00:00"),
 ]
 
 VEHICLES = [
@@ -61,20 +60,13 @@ VEHICLES = [
 
 UNKNOWN_PLATES = ["7777ZZ05", "8006QX11"]
 
-_serializer = TypeSerializer()
-
-
-def _item(record: Any) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in asdict(record).items() if value is not None}
-
-
 def seed_registry(stack: Any) -> None:
     """Write the demo cameras and vehicles into a provisioned LocalStack."""
     dynamodb = stack.client("dynamodb")
     for camera in CAMERAS:
-        dynamodb.put_item(TableName=stack.name("CamerasTable"), Item=_item(camera))
+        dynamodb.put_item(TableName=stack.name("CamerasTable"), Item=to_item(asdict(camera)))
     for vehicle in VEHICLES:
-        dynamodb.put_item(TableName=stack.name("VehiclesTable"), Item=_item(vehicle))
+        dynamodb.put_item(TableName=stack.name("VehiclesTable"), Item=to_item(asdict(vehicle)))
 
 
 def vehicle(plate: str) -> DemoVehicle:
