@@ -117,7 +117,7 @@ def test_an_owner_without_a_usable_phone_gets_the_portal_event_only(
     (violation,) = account.items("VIOLATIONS_TABLE")
     assert violation["sms_status"] == sms_status and violation["notified_at"]
     (event,) = portal_events(account)
-    assert event["detail"]["sms_sent"] is False
+    assert event["detail"]["sms_notice"] is False
 
 
 def test_a_violation_that_does_not_exist_is_an_error(account: Account, notify: Any, invoke: Any) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from murur.errors import InvalidPayload, TransientError, ViolationNotFound
-from murur.notices import Notice, NoticeFacts, is_e164, language_of, render_notice
+from murur.notices import NoticeFacts, is_e164, language_of, render_notice
 from murur.registry import VehicleRegistry
 from murur.violations import SmsStatus, Violation, ViolationsRepository
 from murur.workflow import NotifyInput, NotifyResult
@@ -39,7 +39,8 @@ class PortalEvents:
         self._events = events
         self._bus = bus_name
 
-    def violation_issued(self, violation: Violation, *, portal_url: str, sms_sent: bool) -> None:
+    def violation_issued(self, violation: Violation, *, portal_url: str, sms_notice: bool) -> None:
+        """`sms_notice`: the owner is also being told by SMS (False: the portal is the only notice)."""
         detail = {
             "violation_id": violation.violation_id,
             "owner_nni": violation.owner_nni,
@@ -54,7 +55,7 @@ class PortalEvents:
             "place": violation.place,
             "region_code": violation.region_code,
             "evidence_annotated_key": violation.evidence_annotated_key,
-            "sms_sent": sms_sent,
+            "sms_notice": sms_notice,
             "portal_url": portal_url,
         }
         response = self._events.put_events(Entries=[{
@@ -110,22 +111,20 @@ class Notifier:
         owner = self._registry.lookup(violation.plate)
         language = language_of(owner.language if owner else None)
         phone = owner.owner_phone if owner else None
-        notice: Notice | None = None
+        sms_status = sms_status_for(phone)
+        # Rendered before anything is sent: a notice that cannot be written fails with nothing out.
+        notice = render_notice(notice_facts(violation, self._portal_base_url), language) \
+            if sms_status is SmsStatus.SENT else None
+        # The portal event goes first: the portal keys violations by id, so a repeated event is
+        # harmless, and the SMS is then the last step before the record.
+        self._portal.violation_issued(violation, portal_url=self._portal_base_url, sms_notice=notice is not None)
         message_id: str | None = None
-        if not phone:
-            sms_status = SmsStatus.NO_PHONE
-        elif not is_e164(phone):
-            sms_status = SmsStatus.INVALID_PHONE
-        else:
-            notice = render_notice(notice_facts(violation, self._portal_base_url), language)
+        if notice is not None and phone:
             # Checked before publishing (notified_at above), recorded after. If this function dies
             # between Publish and record_notified, the retried task sends the SMS a second time: SNS
             # has no idempotency key for SMS, and marking first would instead risk an owner never told.
             # The window is one DynamoDB write wide.
             message_id = self._sms.send(phone, notice.text)
-            sms_status = SmsStatus.SENT
-        self._portal.violation_issued(violation, portal_url=self._portal_base_url,
-                                      sms_sent=sms_status is SmsStatus.SENT)
         notified_at = self._clock()
         segments = notice.segments.segments if notice else None
         if not self._violations.record_notified(violation_id, notified_at=notified_at, sms_status=sms_status,
@@ -137,6 +136,13 @@ class Notifier:
         return NotifyResult(violation_id=violation_id, sms_sent=sms_status is SmsStatus.SENT,
                             sms_message_id=message_id, sms_segments=segments, language=language,
                             portal_event_sent=True, notified_at=notified_at)
+
+
+def sms_status_for(phone: str | None) -> SmsStatus:
+    """SENT when the number can receive the notice; otherwise why not."""
+    if not phone:
+        return SmsStatus.NO_PHONE
+    return SmsStatus.SENT if is_e164(phone) else SmsStatus.INVALID_PHONE
 
 
 def _recorded(violation: Violation) -> NotifyResult:
