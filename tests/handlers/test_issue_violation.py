@@ -122,3 +122,14 @@ def test_an_input_that_is_not_an_issue_input_is_invalid_payload(account: Account
     with pytest.raises(Exception) as raised:
         invoke(issue, {"frame": {"frame_id": "x"}})
     assert type(raised.value).__name__ == "InvalidPayload"
+
+
+def test_a_reference_already_taken_by_another_frame_stops_the_issue(account: Account, issue: Any, invoke: Any) -> None:
+    task = issue_input(stored_frame(account), "4821AB00")
+    first = invoke(issue, task)
+    account.client("dynamodb").update_item(
+        TableName="violations-table", Key={"violation_id": {"S": first["violation_id"]}},
+        UpdateExpression="SET frame_id = :other", ExpressionAttributeValues={":other": {"S": "NKC-KSR-02-F9"}})
+    with pytest.raises(Exception) as raised:
+        invoke(issue, task)
+    assert type(raised.value).__name__ == "ViolationIdClash"

@@ -43,6 +43,10 @@ class ViolationNotFound(MururError):
     """A notification was asked for a violation that is not in the table."""
 
 
+class ViolationIdClash(MururError):
+    """Two frames map to the same violation reference; the second is stopped, not merged."""
+
+
 class CorruptRecord(MururError):
     """A stored record does not match its model (named by field, never by value: records hold personal data)."""
 

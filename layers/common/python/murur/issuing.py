@@ -11,16 +11,12 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from murur import evidence
-from murur.errors import InvalidPayload, MururError, TransientError
+from murur.errors import InvalidPayload, TransientError, ViolationIdClash
 from murur.frames import FramesRepository, FrameStatus, FrameStore
 from murur.fines import FineSchedule
 from murur.registry import VehicleRegistry, normalise_plate
 from murur.violations import Violation, ViolationsRepository, ViolationStatus, violation_id_for
 from murur.workflow import IssueInput, IssueOutcome, IssueResult, ViolationType
-
-
-class ViolationIdClash(MururError):
-    """Two frames map to the same violation reference; the second is stopped, not merged."""
 
 
 class FineScheduleSource(Protocol):
