@@ -40,8 +40,12 @@ def test_the_dynamodb_registry_normalises_before_looking_up() -> None:
     assert dynamodb.keys == ["4821AB00", "7777ZZ05"]
 
 
-def test_the_language_defaults_to_arabic() -> None:
-    assert Vehicle(plate="1", owner_name="x", owner_nni="1").language == "ar"
+def test_a_language_the_notices_do_not_speak_is_kept_and_read_as_arabic() -> None:
+    from murur.notices import language_of
+
+    vehicle = Vehicle(plate="1", owner_name="x", owner_nni="1", language="en")
+    assert vehicle.language == "en" and language_of(vehicle.language) == "ar"
+    assert language_of(Vehicle(plate="1", owner_name="x", owner_nni="1").language) == "ar"
 
 
 def test_a_malformed_vehicle_record_fails_without_showing_its_values() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -32,7 +32,8 @@ class Vehicle(BaseModel):
     owner_name: str
     owner_nni: str
     owner_phone: str | None = None
-    language: Literal["ar", "fr"] = "ar"
+    # As the registry has it; the notice falls back to Arabic for anything but "ar" or "fr".
+    language: str | None = None
     make: str | None = None
     model: str | None = None
     colour: str | None = None
