@@ -19,7 +19,7 @@ class Camera(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     camera_id: str
-    status: CameraStatus
+    status: str  # CameraStatus; the register may hold others (maintenance ...): only ACTIVE cameras upload
     name: str
     road: str
     region_code: str

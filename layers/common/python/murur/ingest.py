@@ -136,8 +136,9 @@ class FrameIngestor:
         camera = self._cameras.get(frame_key.camera_id)
         if camera is None:
             raise FrameRejected(RejectionReason.UNKNOWN_CAMERA, f"camera {frame_key.camera_id} is not registered")
-        if camera.status is not CameraStatus.ACTIVE:
-            raise FrameRejected(RejectionReason.RETIRED_CAMERA, f"camera {frame_key.camera_id} is retired")
+        if camera.status != CameraStatus.ACTIVE:
+            raise FrameRejected(RejectionReason.RETIRED_CAMERA,
+                                f"camera {frame_key.camera_id} is not active (status {camera.status})")
         metadata = parse_metadata(head.metadata, now=self._clock(), posted_limit_kmh=camera.speed_limit_kmh)
         check_key_date(frame_key, metadata)
         check_size(head.size_bytes)
