@@ -150,6 +150,21 @@ def test_a_bad_upload_is_rejected_recorded_and_tagged_and_nothing_else_happens(
         jpeg() if body is None else body)
 
 
+def test_rejections_are_listed_newest_first_with_their_reasons(account: Account, ingest: Any, invoke: Any) -> None:
+    from murur.frames import FramesRepository, FrameStatus
+
+    invoke(ingest, upload(account, b"", KEY.replace("F000123", "F1")))
+    invoke(ingest, upload(account, jpeg(), KEY.replace("F000123", "F2"), {}))
+    invoke(ingest, upload(account, jpeg(), KEY.replace("F000123", "F3")))
+    frames = FramesRepository(account.client("dynamodb"), "frames-table")
+    rejected = frames.with_status(FrameStatus.REJECTED)
+    assert [(r["frame_id"], r["reason_code"]) for r in sorted(rejected, key=lambda r: r["frame_id"])] == [
+        ("NKC-TVZ-01-F1", "EMPTY_FILE"), ("NKC-TVZ-01-F2", "MISSING_METADATA")]
+    assert [r["received_at"] for r in rejected] == sorted((r["received_at"] for r in rejected), reverse=True)
+    assert [r["frame_id"] for r in frames.with_status(FrameStatus.RECEIVED)] == ["NKC-TVZ-01-F3"]
+    assert frames.with_status(FrameStatus.REJECTED, since=datetime.now(UTC) + timedelta(days=1)) == []
+
+
 def test_a_rejected_frame_re_uploaded_with_its_metadata_fixed_is_accepted(
         account: Account, ingest: Any, invoke: Any) -> None:
     body = jpeg()

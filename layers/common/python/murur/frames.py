@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from murur.camera_contract import RejectionReason, rejection_tags
-from murur.dynamo import from_item, is_conditional_check_failure, to_item, to_values
+from murur.dynamo import from_item, is_conditional_check_failure, iso_time, to_item, to_values
 from murur.errors import FrameChanged, FrameNotFound
 from murur.workflow import FrameRef
 
@@ -88,6 +88,19 @@ class FramesRepository:
         return self._put_if(
             item, "attribute_not_exists(frame_id) OR #status = :rejected", {":rejected": FrameStatus.REJECTED.value}
         )
+
+    def with_status(self, status: FrameStatus, *, since: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Frames in one status, newest first (status-index: status, received_at): e.g. the rejections."""
+        condition, values = "#status = :status", {":status": status.value}
+        if since is not None:
+            condition += " AND received_at >= :since"
+            values[":since"] = iso_time(since)
+        response = self._dynamodb.query(
+            TableName=self._table, IndexName="status-index", KeyConditionExpression=condition,
+            ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=to_values(values),
+            ScanIndexForward=False, Limit=limit,
+        )
+        return [from_item(item) for item in response["Items"]]
 
     def set_execution(self, frame_id: str, execution_arn: str) -> None:
         self._dynamodb.update_item(
