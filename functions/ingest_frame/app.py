@@ -36,7 +36,7 @@ def ingestor() -> FrameIngestor:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the chain's payloads hold plate text: keep them out of traces
 @metrics.log_metrics
 @event_parser(model=S3EventNotificationEventBridgeModel)
 def handler(event: S3EventNotificationEventBridgeModel, context: LambdaContext) -> dict[str, Any]:
