@@ -35,7 +35,7 @@ def ingestor() -> FrameIngestor:
     )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)  # the chain's payloads hold plate text: keep them out of traces
 @metrics.log_metrics
 @event_parser(model=S3EventNotificationEventBridgeModel)

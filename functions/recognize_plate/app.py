@@ -28,7 +28,7 @@ def frame_store() -> FrameStore:
     return FrameStore(boto3.client("s3"))
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)  # the chain's payloads hold plate text: keep them out of traces
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
