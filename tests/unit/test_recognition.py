@@ -47,6 +47,11 @@ def test_the_threshold_separates_confident_from_unsure(confidence: float, decisi
     assert decide(payloads(FakeRead("4821AB00", confidence)), 0.9) is decision
 
 
+def test_a_threshold_of_one_sends_every_read_to_an_officer() -> None:
+    assert decide(payloads(FakeRead("4821AB00", 1.0)), 1.0) is Decision.UNSURE
+    assert decide([], 1.0) is Decision.NO_PLATE
+
+
 def test_a_confident_text_that_fits_no_plate_layout_goes_to_an_officer() -> None:
     assert decide(payloads(FakeRead("48Z1AB0", 0.99, layout=None)), 0.9) is Decision.UNSURE
 

@@ -28,12 +28,16 @@ class PlateReading(Protocol):
     def read(self, image_bytes: bytes) -> Sequence[PlateReadLike]: ...
 
 
+# A threshold of 1 means "an officer sees every read", even one the calibration rounds up to certainty.
+ALWAYS_REVIEW = 1.0
+
+
 def decide(reads: Sequence[PlateReadPayload], threshold: float) -> Decision:
     """`reads` best first, as the reader returns them."""
     if not reads:
         return Decision.NO_PLATE
     best, others = reads[0], reads[1:]
-    if best.confidence < threshold or best.layout is None:
+    if threshold >= ALWAYS_REVIEW or best.confidence < threshold or best.layout is None:
         return Decision.UNSURE
     if any(other.confidence >= threshold and other.text != best.text for other in others):
         return Decision.UNSURE
