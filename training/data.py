@@ -18,7 +18,7 @@ from PIL import Image
 
 from murur.alpr.formats import ALPHABET
 from murur.alpr.imaging import CROP_HEIGHT, CROP_WIDTH, letterbox, rectify_plate
-from murur.alpr.synth import compose_scene, random_plate, random_plate_crop
+from murur.alpr.synth import compose_scene, random_plate, random_plate_crop, render_plate
 
 TWO_ROW_KINDS = frozenset({"mr_two_row", "foreign_two_row"})
 CACHE_DIR = Path(__file__).with_name("cache")
@@ -76,6 +76,20 @@ def generator_crop(rng: np.random.Generator) -> tuple[np.ndarray, str]:
         return np.concatenate([np.asarray(top), np.asarray(bottom)], axis=1), text
     rgb, text, _ = random_plate_crop(rng, spec, out_size=(CROP_WIDTH, CROP_HEIGHT))
     return np.asarray(_grey(rgb)), text
+
+
+def easy_crop(rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """A clean front-on plate filling the crop: easy samples that get CTC training off the ground."""
+    spec = random_plate(rng)
+    plate = np.asarray(_grey(render_plate(spec, rng).image))
+    grey = Image.fromarray(plate)
+    if spec.kind in TWO_ROW_KINDS:
+        h = grey.height
+        half = (CROP_WIDTH // 2, CROP_HEIGHT)
+        top = grey.resize(half, Image.Resampling.BILINEAR, box=(0, 0, grey.width, h * 0.55))
+        bottom = grey.resize(half, Image.Resampling.BILINEAR, box=(0, h * 0.45, grey.width, h))
+        return np.concatenate([np.asarray(top), np.asarray(bottom)], axis=1), spec.text
+    return np.asarray(grey.resize((CROP_WIDTH, CROP_HEIGHT), Image.Resampling.BILINEAR)), spec.text
 
 
 def detector_frame(rng: np.random.Generator, recipe: DataRecipe):

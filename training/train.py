@@ -17,7 +17,7 @@ import math
 import multiprocessing
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from murur.alpr.formats import ALPHABET
 from murur.alpr.imaging import CROP_HEIGHT, CROP_WIDTH
 from murur.alpr.postprocess import OFFSET_SCALE
 from murur.alpr.reader import MODEL_CARD, MODELS_DIR
-from training.data import DataRecipe, build_pools, encode_text, single_threaded
+from training.data import DataRecipe, build_pools, easy_crop, encode_text, single_threaded
 from training.models import PlateDetector, PlateRecognizer
 
 OPSET = 17
@@ -40,13 +40,16 @@ RECOGNIZER_FILE = "recognizer.onnx"
 @dataclass(frozen=True)
 class Hyper:
     seed: int = 7
-    det_steps: int = 2400
+    det_steps: int = 8000
     det_batch: int = 16
     det_crop: tuple[int, int] = (384, 256)  # training window (w, h) cut from the letterboxed frame
     det_lr: float = 2e-3
-    rec_steps: int = 2400
+    det_plate_windows: float = 0.75  # share of training windows centred near a plate
+    rec_steps: int = 2600
     rec_batch: int = 64
-    rec_lr: float = 3e-3
+    rec_lr: float = 1e-3
+    rec_easy_crops: int = 6000  # clean front-on plates mixed into the first batches (curriculum)
+    rec_easy_until: float = 0.25  # share of the steps during which half of each batch is easy
     weight_decay: float = 1e-4
     detector_threshold: float = 0.3
     calibration_frames: int = 600
@@ -54,7 +57,7 @@ class Hyper:
     target_precision: float = 0.999
 
 
-TINY = dict(det_steps=2, det_batch=2, rec_steps=2, rec_batch=4, calibration_frames=3)
+TINY = dict(det_steps=2, det_batch=2, rec_steps=2, rec_batch=4, rec_easy_crops=8, calibration_frames=3)
 TINY_DATA = dict(scenes=4, generator_crops=16, scene_crop_jitters=1)
 
 
@@ -101,10 +104,18 @@ def detector_batch(rng, frames, frame_plates, hyper: Hyper, stride: int):
     win_w, win_h = hyper.det_crop
     full_h, full_w = frames.shape[1:]
     images, heats, offs, rows, weights = [], [], [], [], []
+    with_plates = [i for i, plates in enumerate(frame_plates) if plates]
     for _ in range(hyper.det_batch):
-        k = int(rng.integers(len(frames)))
-        x0 = int(rng.integers(0, full_w - win_w + 1))
-        y0 = int(rng.integers(0, full_h - win_h + 1))
+        if with_plates and rng.random() < hyper.det_plate_windows:
+            # A window around one plate's centre: most random windows would hold no plate at all.
+            k = with_plates[int(rng.integers(len(with_plates)))]
+            cx, cy = frame_plates[k][int(rng.integers(len(frame_plates[k])))][0].mean(axis=0)
+            x0 = int(np.clip(cx - rng.uniform(0.1, 0.9) * win_w, 0, full_w - win_w))
+            y0 = int(np.clip(cy - rng.uniform(0.1, 0.9) * win_h, 0, full_h - win_h))
+        else:
+            k = int(rng.integers(len(frames)))
+            x0 = int(rng.integers(0, full_w - win_w + 1))
+            y0 = int(rng.integers(0, full_h - win_h + 1))
         image = frames[k, y0 : y0 + win_h, x0 : x0 + win_w].astype(np.float32) / 255.0
         plates = [(c - np.array([x0, y0], np.float32), two) for c, two in frame_plates[k]]
         if rng.random() < 0.5:  # mirror: still a plate to find (the corners swap sides)
@@ -132,11 +143,13 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pos_loss.sum() + neg_loss.sum()) / positive.sum().clamp(min=1)
 
 
-def train_detector(pools: dict, hyper: Hyper, out: Path) -> None:
+def train_detector(pools: dict, hyper: Hyper, out: Path, init: Path | None = None) -> None:
     single_threaded()
     torch.manual_seed(hyper.seed)
     rng = np.random.default_rng([hyper.seed, 10])
     model = PlateDetector()
+    if init is not None:
+        model.load_state_dict(torch.load(init / "detector.pt"))
     opt = torch.optim.AdamW(model.parameters(), lr=hyper.det_lr, weight_decay=hyper.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, hyper.det_lr, total_steps=max(hyper.det_steps, 1), pct_start=0.1)
     model.train()
@@ -178,22 +191,37 @@ def recogniser_batch(rng, crops, targets, hyper: Hyper):
     return torch.from_numpy(images)[:, None], flat, lengths
 
 
-def train_recogniser(pools: dict, hyper: Hyper, out: Path) -> None:
+def train_recogniser(pools: dict, hyper: Hyper, out: Path, init: Path | None = None) -> None:
     single_threaded()
     torch.manual_seed(hyper.seed + 1)
     rng = np.random.default_rng([hyper.seed, 20])
     crops, texts = pools["crops"], pools["texts"]
     targets = [encode_text(t) for t in texts]
-    n_val = min(2000, len(crops) // 10)
-    train_idx = np.arange(n_val, len(crops))
+    n_val = min(1000, len(crops) // 10)
+    # Held-out crops: a spread sample, not the first block (the pool starts with the scene crops).
+    val_idx = np.random.default_rng([hyper.seed, 21]).permutation(len(crops))[:n_val]
+    train_idx = np.setdiff1d(np.arange(len(crops)), val_idx)
     model = PlateRecognizer()
+    if init is not None:
+        model.load_state_dict(torch.load(init / "recognizer.pt"))
     opt = torch.optim.AdamW(model.parameters(), lr=hyper.rec_lr, weight_decay=hyper.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, hyper.rec_lr, total_steps=max(hyper.rec_steps, 1), pct_start=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, hyper.rec_lr, total_steps=max(hyper.rec_steps, 1), pct_start=0.05)
     started = time.time()
     train_crops, train_targets = crops[train_idx], [targets[i] for i in train_idx]
+    easy_rng = np.random.default_rng([hyper.seed, 22])
+    easy = [easy_crop(easy_rng) for _ in range(hyper.rec_easy_crops)]
+    easy_crops, easy_targets = np.stack([e[0] for e in easy]), [encode_text(e[1]) for e in easy]
+    half = replace(hyper, rec_batch=max(1, hyper.rec_batch // 2))
     for step in range(hyper.rec_steps):
         model.train()
-        images, flat, lengths = recogniser_batch(rng, train_crops, train_targets, hyper)
+        if step < hyper.rec_easy_until * hyper.rec_steps:
+            parts = [recogniser_batch(rng, train_crops, train_targets, half),
+                     recogniser_batch(rng, easy_crops, easy_targets, half)]
+            images = torch.cat([p[0] for p in parts])
+            flat = torch.cat([p[1] for p in parts])
+            lengths = torch.cat([p[2] for p in parts])
+        else:
+            images, flat, lengths = recogniser_batch(rng, train_crops, train_targets, hyper)
         logits = model(images)
         log_probs = logits.log_softmax(2).permute(1, 0, 2)  # T x N x C
         input_lengths = torch.full((len(lengths),), log_probs.shape[0], dtype=torch.long)
@@ -204,7 +232,7 @@ def train_recogniser(pools: dict, hyper: Hyper, out: Path) -> None:
         opt.step()
         sched.step()
         if step % 200 == 0 or step == hyper.rec_steps - 1:
-            accuracy = recogniser_accuracy(model, crops[:n_val], texts[:n_val]) if n_val else float("nan")
+            accuracy = recogniser_accuracy(model, crops[val_idx], [texts[i] for i in val_idx]) if n_val else float("nan")
             log(f"recogniser step {step}/{hyper.rec_steps} ctc {loss.item():.3f} "
                 f"held-out crops exact {accuracy:.3f} {time.time() - started:.0f}s")
     torch.save(model.state_dict(), out / "recognizer.pt")
@@ -253,7 +281,8 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, threshold: float, metrics: dict) -> dict:
+def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, threshold: float, metrics: dict,
+               extra: dict | None = None) -> dict:
     det_sha, rec_sha = sha256_of(out / DETECTOR_FILE), sha256_of(out / RECOGNIZER_FILE)
     version = f"murur-alpr-{datetime.now(UTC):%Y%m%d}-{hashlib.sha256((det_sha + rec_sha).encode()).hexdigest()[:8]}"
     card = {
@@ -269,14 +298,31 @@ def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, t
         "auto_issue_threshold": threshold,
         "target_precision": hyper.target_precision,
         "data_recipe": asdict(recipe),
+        "generator_commit": _generator_commit(),
         "hyperparameters": asdict(hyper),
         "calibration_metrics": metrics,
+        **(extra or {}),
     }
     (out / MODEL_CARD).write_text(json.dumps(card, indent=2) + "\n")
     return card
 
 
-def calibrate(out: Path, recipe: DataRecipe, hyper: Hyper) -> None:
+def _generator_commit() -> str | None:
+    """The commit of the synthetic generator's code ("+dirty" when it had local changes)."""
+    import subprocess
+
+    synth = Path(__file__).resolve().parents[1] / "layers/common/python/murur/alpr/synth"
+    try:
+        commit = subprocess.run(["git", "log", "-1", "--format=%H", "--", str(synth)], capture_output=True,
+                                text=True, check=True, cwd=synth).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", str(synth)], capture_output=True,
+                               text=True, check=True, cwd=synth).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def calibrate(out: Path, recipe: DataRecipe, hyper: Hyper, extra_card: dict | None = None) -> None:
     from murur.alpr.calibration import Calibrator, auto_issue_threshold, reliability_table
     from murur.alpr.evaluate import evaluate_frames, synthetic_frames
     from murur.alpr.reader import PlateReader
@@ -304,17 +350,25 @@ def calibrate(out: Path, recipe: DataRecipe, hyper: Hyper) -> None:
         "accepted_correct": int((accepted & correct).sum()),
         "reliability": reliability_table(confidences, correct) if len(reads) else [],
     }
-    card = write_card(out, recipe, hyper, calibrator.to_json(), threshold, metrics)
+    card = write_card(out, recipe, hyper, calibrator.to_json(), threshold, metrics, extra_card)
     log(f"calibrated on {len(reads)} reads ({correct.mean() if len(reads) else 0:.3f} right); "
         f"auto-issue threshold {threshold:.4f} accepts {accepted.sum()} ({metrics['accepted_correct']} right); "
         f"version {card['version']}")
 
 
-def install(out: Path, destination: Path = MODELS_DIR) -> None:
+CHECKPOINTS_DIR = Path(__file__).with_name("checkpoints")
+
+
+def install(out: Path, destination: Path = MODELS_DIR, checkpoints: Path = CHECKPOINTS_DIR) -> None:
+    """The ONNX models and card into the package; the torch checkpoints beside the training code
+    (what `python -m training.finetune` starts from)."""
     destination.mkdir(parents=True, exist_ok=True)
     for name in (DETECTOR_FILE, RECOGNIZER_FILE, MODEL_CARD):
         shutil.copy2(out / name, destination / name)
-    log(f"installed models into {destination}")
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    for name in ("detector.pt", "recognizer.pt", MODEL_CARD):
+        shutil.copy2(out / name, checkpoints / name)
+    log(f"installed models into {destination} and checkpoints into {checkpoints}")
 
 
 # ----------------------------------------------------------------------------- main
@@ -327,6 +381,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tiny", action="store_true", help="a few samples and steps: checks the whole chain")
     parser.add_argument("--jobs", type=int, default=2, help="processes for data generation and training")
     parser.add_argument("--no-cache", action="store_true", help="regenerate the data even if cached")
+    parser.add_argument("--recogniser-from", type=Path, default=None,
+                        help="reuse recognizer.pt of an earlier run of the same recipe instead of training it")
     for name, value in asdict(Hyper()).items():
         if isinstance(value, (int, float)):
             parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None)
@@ -348,9 +404,31 @@ def main(argv: list[str] | None = None) -> None:
     log(f"data recipe {recipe.key()}: {recipe.scenes} scenes, {recipe.generator_crops} generator crops")
     pools = (build_pools if not (args.no_cache or args.tiny) else _fresh_pools)(recipe, log, args.jobs)
 
-    if args.jobs > 1:
+    if args.recogniser_from is not None:
+        train_detector(pools, hyper, out)
+        shutil.copy2(args.recogniser_from / "recognizer.pt", out / "recognizer.pt")
+        log(f"recogniser reused from {args.recogniser_from}")
+    else:
+        train_both(pools, hyper, out, args.jobs)
+    del pools
+    export_onnx(out, recipe)
+    calibrate(out, recipe, hyper, extra_card=_reuse_note(args.recogniser_from))
+    if args.install:
+        install(out)
+
+
+def _reuse_note(run: Path | None) -> dict:
+    if run is None:
+        return {}
+    earlier = json.loads((run / "recipe.json").read_text()) if (run / "recipe.json").exists() else {}
+    return {"recognizer_trained_in": {"run": str(run), "recipe": earlier}}
+
+
+def train_both(pools: dict, hyper: Hyper, out: Path, jobs: int, init: Path | None = None) -> None:
+    """Detector and recogniser, side by side in two processes when jobs > 1."""
+    if jobs > 1:
         context = multiprocessing.get_context("fork")
-        workers = [context.Process(target=fn, args=(pools, hyper, out)) for fn in (train_detector, train_recogniser)]
+        workers = [context.Process(target=fn, args=(pools, hyper, out, init)) for fn in (train_detector, train_recogniser)]
         for w in workers:
             w.start()
         for w in workers:
@@ -358,13 +436,8 @@ def main(argv: list[str] | None = None) -> None:
         if any(w.exitcode != 0 for w in workers):
             raise SystemExit("training failed in a worker process")
     else:
-        train_detector(pools, hyper, out)
-        train_recogniser(pools, hyper, out)
-    del pools
-    export_onnx(out, recipe)
-    calibrate(out, recipe, hyper)
-    if args.install:
-        install(out)
+        train_detector(pools, hyper, out, init)
+        train_recogniser(pools, hyper, out, init)
 
 
 def _fresh_pools(recipe: DataRecipe, log, jobs: int) -> dict:

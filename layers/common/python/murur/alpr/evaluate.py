@@ -191,6 +191,19 @@ def true_crop_reads(reader: PlateReader, frames: Iterable[Frame]) -> dict:
             "latency_ms_per_crop_p50": float(np.percentile(times, 50)) if times else None}
 
 
+def cold_start_seconds(models: Path | None = None, runs: int = 3) -> float:
+    """Median time for a fresh interpreter to import the reader and create both sessions."""
+    import subprocess
+    import sys
+
+    load = f"PlateReader({str(models)!r})" if models else "PlateReader.default()"
+    code = ("import time; t = time.perf_counter(); from murur.alpr import PlateReader; "
+            f"{load}; print(time.perf_counter() - t)")
+    times = sorted(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+                   for _ in range(runs))
+    return times[len(times) // 2]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--synthetic", type=int, default=0, help="number of held-out synthetic 1080p frames")
@@ -204,7 +217,10 @@ def main(argv: list[str] | None = None) -> None:
 
     reader = PlateReader(args.models) if args.models else PlateReader.default()
     threshold = reader.auto_issue_threshold
-    report: dict = {"model_version": reader.model_version, "auto_issue_threshold": threshold}
+    report: dict = {"model_version": reader.model_version, "auto_issue_threshold": threshold,
+                    "weights_bytes": sum(reader.card[part]["bytes"] for part in ("detector", "recognizer")),
+                    "cold_start_s": cold_start_seconds(args.models)}
+    print(json.dumps(report), flush=True)
     sets: list[tuple[str, callable]] = []
     if args.synthetic:
         sets.append(("synthetic_mixed", lambda: synthetic_frames(args.seed, args.synthetic)))
