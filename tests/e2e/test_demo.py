@@ -1,0 +1,24 @@
+"""`make demo` on a few frames: every frame is accounted for, and the bad uploads are refused for their reason."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from murur.local.demo import run_demo
+
+
+def test_the_demo_accounts_for_every_frame(tmp_path: Path) -> None:
+    printed = io.StringIO()
+    summary = run_demo(tmp_path, frame_count=9, seed=5, stream=printed)
+
+    assert summary["frames_in"] == 9
+    assert sum(summary["frame_statuses"].values()) == 9
+    assert sorted(summary["rejections"].values()) == sorted(
+        ["CORRUPT_IMAGE", "EMPTY_FILE", "UNKNOWN_CAMERA", "RETIRED_CAMERA", "MISSING_METADATA"]
+    )
+    assert json.loads((tmp_path / "summary.json").read_text())["frames_in"] == 9
+    assert summary["sms_sent"] == len(json.loads((tmp_path / "sms_outbox.json").read_text()))
+    text = printed.getvalue()
+    assert "9/9]" in text and "Rejected uploads: 5" in text
