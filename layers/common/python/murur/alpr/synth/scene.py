@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colorsys
 from dataclasses import dataclass, field
 
 import cv2
@@ -45,8 +46,8 @@ class Scene:
 
 def _muted(rng, sat_max: float = 0.35, v_lo: float = 0.15, v_hi: float = 0.85) -> np.ndarray:
     """A natural, mostly desaturated colour (RGB floats)."""
-    hsv = np.uint8([[[int(rng.integers(0, 180)), int(rng.uniform(0, sat_max) * 255), int(rng.uniform(v_lo, v_hi) * 255)]]])
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32) / 255.0
+    hue, sat, val = float(rng.uniform(0, 1)), float(rng.uniform(0, sat_max)), float(rng.uniform(v_lo, v_hi))
+    return np.array(colorsys.hsv_to_rgb(hue, sat, val), np.float32)
 
 
 def _lowres_noise(rng, h: int, w: int, cells: int, channels: int = 3) -> np.ndarray:
@@ -66,11 +67,11 @@ def _background(rng, w: int, h: int) -> np.ndarray:
     # Luminance texture: broad uneven lighting plus fine grain (asphalt, concrete, foliage).
     shading = _lowres_noise(rng, h, w, max(8, int(h * rng.uniform(0.15, 0.5))), 1).reshape(h, w)
     grain = cv2.resize(_noise(rng, max(2, h // 2), max(2, w // 2), 1), (w, h), interpolation=cv2.INTER_LINEAR)
-    luminance = cv2.addWeighted(shading, float(rng.uniform(0.05, 0.25)), grain.reshape(h, w), float(rng.uniform(0.005, 0.04)), 0.0)
+    luminance = cv2.addWeighted(shading, float(rng.uniform(0.08, 0.3)), grain.reshape(h, w), float(rng.uniform(0.01, 0.07)), 0.0)
     luminance -= float(luminance.mean())
     img += cv2.cvtColor(luminance, cv2.COLOR_GRAY2RGB)
     if horizon > 0:
-        for _ in range(int(rng.integers(0, 6))):  # buildings, walls, trees along the horizon
+        for _ in range(int(rng.integers(1, 7))):  # buildings, walls, trees along the horizon
             x0 = int(rng.integers(-w // 4, w))
             bw, bh = int(rng.uniform(0.08, 0.5) * w), int(rng.uniform(0.2, 1.0) * horizon)
             colour = tuple(float(c) for c in _muted(rng, 0.5, 0.1, 0.9))
@@ -100,7 +101,7 @@ def _background(rng, w: int, h: int) -> np.ndarray:
             a, b = i / dashes, (i + rng.uniform(0.4, 1.0)) / dashes
             pa, pb = p0 + (p1 - p0) * a, p0 + (p1 - p0) * b
             cv2.line(img, (int(pa[0]), int(pa[1])), (int(pb[0]), int(pb[1])), colour, width, cv2.LINE_AA)
-    for _ in range(int(rng.integers(0, 4))):
+    for _ in range(int(rng.integers(1, 6))):
         _clutter(img, rng)
     for _ in range(int(rng.integers(0, 4))):  # poles, posts, shapes
         colour = tuple(float(c) for c in _muted(rng, 0.4, 0.05, 0.9))
@@ -125,7 +126,7 @@ def _clutter(img: np.ndarray, rng) -> None:
     kind = rng.choice(["foliage", "fence", "bricks", "cracks"])
     base = _muted(rng, 0.5, 0.1, 0.7)
     if kind == "foliage":
-        n = int(np.clip((x1 - x0) * (y1 - y0) / max(4.0, (w * 0.01) ** 2) * 0.3, 10, 400))
+        n = int(np.clip((x1 - x0) * (y1 - y0) / max(4.0, (w * 0.01) ** 2) * 0.3, 10, 150))
         xs, ys = rng.integers(x0, x1, n), rng.integers(y0, y1, n)
         radii = np.maximum(1, (rng.uniform(0.003, 0.012, n) * w).astype(int))
         shades = rng.uniform(0.5, 1.4, n)
@@ -457,7 +458,7 @@ def _lighting(img: np.ndarray, rng, plate_quads: list[np.ndarray]) -> np.ndarray
         img[:] = grey * rng.uniform(0.5, 1.0)
         for quad in plate_quads:
             _brighten(img, quad, rng.uniform(1.2, 2.2))
-    if rng.random() < 0.35:  # haze, a dirty lens, a flat exposure: lower contrast
+    if rng.random() < 0.25:  # haze, a dirty lens, a flat exposure: lower contrast
         c = rng.uniform(0.5, 0.9)
         img *= c
         img += (1 - c) * rng.uniform(0.3, 0.8)
@@ -467,8 +468,7 @@ def _lighting(img: np.ndarray, rng, plate_quads: list[np.ndarray]) -> np.ndarray
         yy, xx = np.ogrid[:H, :W]
         glow = np.exp(-(((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * radius**2))).astype(np.float32)
         img += glow[..., None] * rng.uniform(0.15, 0.5)
-    np.clip(img, 0, 1, out=img)
-    return img
+    return img  # clipped once, when converted to bytes
 
 
 def _gamma(img: np.ndarray, rng) -> np.ndarray:
@@ -535,9 +535,10 @@ def _degrade(
     sigma = rng.uniform(0.0, 0.03) if rng.random() < 0.85 else rng.uniform(0.03, 0.07)
     if sigma > 0.003:
         h, w = img.shape[:2]
-        img = img + _noise(rng, h, w, 1) * sigma
+        luma = np.ascontiguousarray(_noise(rng, h, w, 1)).reshape(h, w)
+        img = cv2.scaleAdd(cv2.cvtColor(luma, cv2.COLOR_GRAY2RGB), float(sigma), np.ascontiguousarray(img, np.float32))
         if rng.random() < 0.3:  # some chroma noise
-            img = img + _noise(rng, h, w, 3) * (sigma * 0.3)
+            img = cv2.scaleAdd(np.ascontiguousarray(_noise(rng, h, w, 3)), float(sigma * 0.3), img)
     return img
 
 
