@@ -41,6 +41,7 @@ def run(frames: int, seed: int, size: tuple[int, int]) -> dict[str, object]:
     ]
     latencies: list[float] = []
     statuses: dict[str, int] = defaultdict(int)
+    by_status: dict[str, list[float]] = defaultdict(list)
     warm_from = 0
     with LocalStack(log_level="CRITICAL") as stack:
         seed_registry(stack)
@@ -52,6 +53,7 @@ def run(frames: int, seed: int, size: tuple[int, int]) -> dict[str, object]:
                 continue
             latencies.append(outcome.seconds)
             statuses[outcome.status] += 1
+            by_status[outcome.status].append(outcome.seconds)
         handler_seconds: dict[str, list[float]] = defaultdict(list)
         for invocation in stack.functions.invocations[warm_from:]:
             handler_seconds[invocation.function].append(invocation.seconds)
@@ -62,6 +64,11 @@ def run(frames: int, seed: int, size: tuple[int, int]) -> dict[str, object]:
         "chain_p50_ms": round(1000 * statistics.median(latencies), 1),
         "chain_p95_ms": round(1000 * percentile(latencies, 0.95), 1),
         "frame_statuses": dict(statuses),
+        # A frame that becomes a violation runs every state; one that waits for an officer stops early.
+        "p50_p95_ms_by_outcome": {
+            status: [round(1000 * statistics.median(s), 1), round(1000 * percentile(s, 0.95), 1)]
+            for status, s in sorted(by_status.items())
+        },
         "handlers_p50_ms": {name: round(1000 * statistics.median(s), 1) for name, s in sorted(handler_seconds.items())},
         "handlers_p95_ms": {name: round(1000 * percentile(s, 0.95), 1) for name, s in sorted(handler_seconds.items())},
     }
