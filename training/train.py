@@ -52,7 +52,7 @@ class Hyper:
     rec_easy_until: float = 0.25  # share of the steps during which half of each batch is easy
     weight_decay: float = 1e-4
     detector_threshold: float = 0.3
-    calibration_frames: int = 600
+    calibration_frames: int = 2000
     calibration_seed: int = 99
     target_precision: float = 0.999
 
@@ -381,6 +381,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tiny", action="store_true", help="a few samples and steps: checks the whole chain")
     parser.add_argument("--jobs", type=int, default=2, help="processes for data generation and training")
     parser.add_argument("--no-cache", action="store_true", help="regenerate the data even if cached")
+    parser.add_argument("--calibrate-only", action="store_true",
+                        help="keep the run's trained models; only redo the ONNX export and the calibration")
     parser.add_argument("--recogniser-from", type=Path, default=None,
                         help="reuse recognizer.pt of an earlier run of the same recipe instead of training it")
     for name, value in asdict(Hyper()).items():
@@ -399,8 +401,16 @@ def main(argv: list[str] | None = None) -> None:
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    (out / "recipe.json").write_text(json.dumps({"data": asdict(recipe), "hyperparameters": asdict(hyper)}, indent=2) + "\n")
+    if not args.calibrate_only:
+        (out / "recipe.json").write_text(json.dumps({"data": asdict(recipe), "hyperparameters": asdict(hyper)}, indent=2) + "\n")
     single_threaded()
+    if args.calibrate_only:
+        earlier = json.loads((out / "model_card.json").read_text()) if (out / "model_card.json").exists() else {}
+        export_onnx(out, recipe)
+        calibrate(out, recipe, hyper, extra_card={k: v for k, v in earlier.items() if k == "recognizer_trained_in"})
+        if args.install:
+            install(out)
+        return
     log(f"data recipe {recipe.key()}: {recipe.scenes} scenes, {recipe.generator_crops} generator crops")
     pools = (build_pools if not (args.no_cache or args.tiny) else _fresh_pools)(recipe, log, args.jobs)
 

@@ -47,3 +47,9 @@ def test_threshold_meets_the_precision_target():
 
 def test_threshold_is_one_when_nothing_is_precise_enough():
     assert auto_issue_threshold(np.array([0.9, 0.8]), np.array([False, True]), 0.999) == 1.0
+
+
+def test_too_few_reads_cannot_prove_the_target():
+    confidences = np.linspace(0.5, 1, 200)
+    assert auto_issue_threshold(confidences, np.ones(200, bool), 0.999) == 1.0
+    assert auto_issue_threshold(np.linspace(0.5, 1, 2000), np.ones(2000, bool), 0.999) < 1.0

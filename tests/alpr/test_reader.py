@@ -26,11 +26,19 @@ def jpeg(image: Image.Image, quality: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def frame_with(texts: list[str], seed: int) -> tuple[bytes, list]:
-    from murur.alpr.synth import PlateSpec, compose_scene
+def frame_with(texts: list[str], seed: int) -> tuple[bytes, list[tuple[int, int, int, int]]]:
+    """A 1080p frame with the given plates drawn front-on at a typical enforcement-camera size."""
+    from murur.alpr.synth import PlateSpec, render_plate
 
-    scene = compose_scene(np.random.default_rng(seed), [PlateSpec.for_text(t) for t in texts], clean=True)
-    return scene.to_jpeg(92), scene.annotations
+    rng = np.random.default_rng(seed)
+    canvas = Image.new("RGB", (1920, 1080), (90, 95, 100))
+    boxes = []
+    for i, text in enumerate(texts):
+        plate = render_plate(PlateSpec.for_text(text), rng, scale=0.6).image
+        x, y = 300 + 800 * i, 400 + 150 * i
+        canvas.paste(Image.fromarray(plate), (x, y))
+        boxes.append((x, y, x + plate.shape[1], y + plate.shape[0]))
+    return jpeg(canvas), boxes
 
 
 def test_default_reader_is_cached(reader):
@@ -39,22 +47,24 @@ def test_default_reader_is_cached(reader):
     assert reader.model_version.startswith("murur-alpr-")
 
 
-@pytest.mark.parametrize("seed", [3, 11])
+@pytest.mark.parametrize("seed", [0, 3])
 def test_reads_the_plates_of_generated_frames(reader, seed):
     texts = ["1234AB00", "5071KT08"]
-    data, annotations = frame_with(texts, seed)
+    data, boxes = frame_with(texts, seed)
     reads = reader.read(data)
     assert all(isinstance(r, PlateRead) for r in reads)
     assert [r.confidence for r in reads] == sorted((r.confidence for r in reads), reverse=True)
-    for ann in annotations:
-        matching = [r for r in reads if r.text == ann.text]
-        assert matching, f"{ann.text} not read (got {[r.text for r in reads]})"
-        x1, y1, x2, y2 = matching[0].box
-        ax1, ay1, ax2, ay2 = ann.box
-        assert abs(x1 - ax1) + abs(x2 - ax2) < 0.3 * (ax2 - ax1)
-        assert matching[0].layout == "MR_CIVIL"
-        assert len(matching[0].char_confidences) == len(ann.text)
-        assert matching[0].model_version == reader.model_version
+    for text, (bx1, by1, bx2, by2) in zip(texts, boxes):
+        matching = [r for r in reads if r.text == text]
+        assert matching, f"{text} not read (got {[r.text for r in reads]})"
+        read = matching[0]
+        x1, y1, x2, y2 = read.box
+        assert abs(x1 - bx1) + abs(x2 - bx2) < 0.1 * (bx2 - bx1)
+        assert abs(y1 - by1) + abs(y2 - by2) < 0.5 * (by2 - by1)
+        assert read.layout == "MR_CIVIL"
+        assert len(read.char_confidences) == len(text)
+        assert read.model_version == reader.model_version
+        assert 0.0 <= read.confidence <= 1.0
 
 
 def test_blank_image_has_no_plate(reader):

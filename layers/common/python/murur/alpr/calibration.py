@@ -79,12 +79,14 @@ class Calibrator:
 def auto_issue_threshold(confidences: np.ndarray, correct: np.ndarray, target_precision: float = 0.999) -> float:
     """Lowest confidence at which the reads at or above it are right at least `target_precision` of the time.
 
-    Conservative on small sets: it never goes below the confidence of the most confident wrong read
-    unless enough right reads lie above it for the target to hold.
+    Conservative on small sets: the count of wrong reads is taken as one more than observed, so the
+    target needs at least 1 / (1 - target_precision) accepted reads; otherwise the threshold is 1.0
+    (nothing is auto-issued).
     """
     order = np.argsort(-confidences)
     conf, ok = confidences[order], correct[order].astype(bool)
-    errors = np.cumsum(~ok)
+    # One error more than observed: a set with no mistakes among 50 reads does not prove 99.9 %.
+    errors = np.cumsum(~ok) + 1
     accepted = np.arange(1, len(ok) + 1)
     valid = errors <= (1 - target_precision) * accepted
     if not valid.any():
@@ -95,7 +97,7 @@ def auto_issue_threshold(confidences: np.ndarray, correct: np.ndarray, target_pr
     # Ties: everything with the same confidence is accepted together; step up if that breaks the target.
     while True:
         taken = conf >= threshold
-        if (~ok[taken]).sum() <= (1 - target_precision) * max(taken.sum(), 1):
+        if (~ok[taken]).sum() + 1 <= (1 - target_precision) * max(taken.sum(), 1):
             return threshold
         higher = conf[conf > threshold]
         if len(higher) == 0:
