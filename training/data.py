@@ -154,6 +154,7 @@ def generate_pools(recipe: DataRecipe, log=print, jobs: int = 1) -> dict:
     """Deterministic for a recipe whatever `jobs` is: every chunk has its own seed."""
     import multiprocessing
 
+    commit = generator_commit()
     scene_jobs = _chunks(recipe, recipe.scenes, SCENES_PER_CHUNK)
     crop_jobs = _chunks(recipe, recipe.generator_crops, CROPS_PER_CHUNK)
     frames, frame_plates, crops, texts = [], [], [], []
@@ -171,7 +172,8 @@ def generate_pools(recipe: DataRecipe, log=print, jobs: int = 1) -> dict:
             crops.extend(c)
             texts.extend(t)
     log(f"data: {len(crops)} recogniser crops in all")
-    return {"frames": np.concatenate(frames), "frame_plates": frame_plates, "crops": np.stack(crops), "texts": texts}
+    return {"frames": np.concatenate(frames), "frame_plates": frame_plates, "crops": np.stack(crops), "texts": texts,
+            "generator_commit": commit}
 
 
 class _InlinePool:
@@ -193,6 +195,21 @@ class _InlinePool:
         return _Done()
 
 
+def generator_commit() -> str | None:
+    """The last commit of the synthetic generator's code, "+dirty" when it has local changes."""
+    import subprocess
+
+    synth = Path(__file__).resolve().parents[1] / "layers/common/python/murur/alpr/synth"
+    try:
+        commit = subprocess.run(["git", "log", "-1", "--format=%H", "--", "."], capture_output=True,
+                                text=True, check=True, cwd=synth).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], capture_output=True,
+                               text=True, check=True, cwd=synth).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return (commit + ("+dirty" if dirty else "")) or None
+
+
 def _pack(pools: dict) -> dict:
     corners, rows, owner = [], [], []
     for i, plates in enumerate(pools["frame_plates"]):
@@ -207,6 +224,7 @@ def _pack(pools: dict) -> dict:
         "plate_frame": np.array(owner, np.int64),
         "crops": pools["crops"],
         "texts": np.array(pools["texts"]),
+        "generator_commit": np.array(pools.get("generator_commit") or ""),
     }
 
 
@@ -214,5 +232,6 @@ def _unpack(data: dict) -> dict:
     frame_plates: list[list] = [[] for _ in range(len(data["frames"]))]
     for c, two, i in zip(data["plate_corners"], data["plate_two_rows"], data["plate_frame"]):
         frame_plates[int(i)].append((c, bool(two)))
+    commit = str(data["generator_commit"]) if "generator_commit" in data else None
     return {"frames": data["frames"], "frame_plates": frame_plates, "crops": data["crops"],
-            "texts": [str(t) for t in data["texts"]]}
+            "texts": [str(t) for t in data["texts"]], "generator_commit": commit or None}

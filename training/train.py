@@ -298,28 +298,12 @@ def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, t
         "auto_issue_threshold": threshold,
         "target_precision": hyper.target_precision,
         "data_recipe": asdict(recipe),
-        "generator_commit": _generator_commit(),
         "hyperparameters": asdict(hyper),
         "calibration_metrics": metrics,
         **(extra or {}),
     }
     (out / MODEL_CARD).write_text(json.dumps(card, indent=2) + "\n")
     return card
-
-
-def _generator_commit() -> str | None:
-    """The commit of the synthetic generator's code ("+dirty" when it had local changes)."""
-    import subprocess
-
-    synth = Path(__file__).resolve().parents[1] / "layers/common/python/murur/alpr/synth"
-    try:
-        commit = subprocess.run(["git", "log", "-1", "--format=%H", "--", str(synth)], capture_output=True,
-                                text=True, check=True, cwd=synth).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", str(synth)], capture_output=True,
-                               text=True, check=True, cwd=synth).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return commit + ("+dirty" if dirty else "")
 
 
 def calibrate(out: Path, recipe: DataRecipe, hyper: Hyper, extra_card: dict | None = None) -> None:
@@ -407,13 +391,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.calibrate_only:
         earlier = json.loads((out / "model_card.json").read_text()) if (out / "model_card.json").exists() else {}
         export_onnx(out, recipe)
-        calibrate(out, recipe, hyper, extra_card={k: v for k, v in earlier.items() if k == "recognizer_trained_in"})
+        kept = ("recognizer_trained_in", "generator_commit")
+        calibrate(out, recipe, hyper, extra_card={k: v for k, v in earlier.items() if k in kept})
         if args.install:
             install(out)
         return
     log(f"data recipe {recipe.key()}: {recipe.scenes} scenes, {recipe.generator_crops} generator crops")
     pools = (build_pools if not (args.no_cache or args.tiny) else _fresh_pools)(recipe, log, args.jobs)
 
+    # The generator the training data came from (the cache keeps it: the code may have moved on since).
+    provenance = {"generator_commit": pools.get("generator_commit"), **_reuse_note(args.recogniser_from)}
     if args.recogniser_from is not None:
         train_detector(pools, hyper, out)
         shutil.copy2(args.recogniser_from / "recognizer.pt", out / "recognizer.pt")
@@ -422,7 +409,7 @@ def main(argv: list[str] | None = None) -> None:
         train_both(pools, hyper, out, args.jobs)
     del pools
     export_onnx(out, recipe)
-    calibrate(out, recipe, hyper, extra_card=_reuse_note(args.recogniser_from))
+    calibrate(out, recipe, hyper, extra_card=provenance)
     if args.install:
         install(out)
 
