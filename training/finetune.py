@@ -25,7 +25,7 @@ import numpy as np
 
 from murur.alpr.formats import normalise
 from murur.alpr.imaging import decode_grey, letterbox, rectify_plate
-from training.data import DataRecipe, build_pools, jitter_corners, single_threaded
+from training.data import DataRecipe, build_pools, generate_pools, jitter_corners, single_threaded
 from training.train import CHECKPOINTS_DIR, Hyper, calibrate, export_onnx, install, log, train_both
 
 
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--own-share", type=float, default=0.5, help="share of the deployer's samples in training")
     parser.add_argument("--scenes", type=int, default=600, help="synthetic frames mixed in")
     parser.add_argument("--generator-crops", type=int, default=15000, help="synthetic crops mixed in")
+    parser.add_argument("--calibration-frames", type=int, default=Hyper().calibration_frames)
+    parser.add_argument("--no-cache", action="store_true", help="regenerate the synthetic data even if cached")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--install", action="store_true")
     args = parser.parse_args(argv)
@@ -99,14 +101,16 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"no labelled images in {args.labelled}")
     base = json.loads((args.init / "model_card.json").read_text()) if (args.init / "model_card.json").exists() else {}
     recipe = replace(DataRecipe(), scenes=args.scenes, generator_crops=args.generator_crops, seed=DataRecipe().seed + 1)
-    hyper = replace(Hyper(), det_steps=args.steps, rec_steps=args.steps, det_lr=5e-4, rec_lr=5e-4)
+    hyper = replace(Hyper(), det_steps=args.steps, rec_steps=args.steps, det_lr=5e-4, rec_lr=5e-4,
+                    rec_easy_crops=0, calibration_frames=args.calibration_frames)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recipe.json").write_text(json.dumps({
         "fine_tuned_from": base.get("version"), "labelled_folder": str(args.labelled), "labelled_images": len(items),
         "own_share": args.own_share, "data": asdict(recipe), "hyperparameters": asdict(hyper)}, indent=2) + "\n")
     log(f"fine-tuning {base.get('version')} on {len(items)} labelled images")
     own = deployer_pools(items, recipe, np.random.default_rng(hyper.seed))
-    pools = mix(build_pools(recipe, log, args.jobs), own, args.own_share)
+    synthetic = (generate_pools if args.no_cache else build_pools)(recipe, log, args.jobs)
+    pools = mix(synthetic, own, args.own_share)
     train_both(pools, hyper, args.out, args.jobs, init=args.init)
     del pools
     export_onnx(args.out, recipe)

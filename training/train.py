@@ -210,11 +210,11 @@ def train_recogniser(pools: dict, hyper: Hyper, out: Path, init: Path | None = N
     train_crops, train_targets = crops[train_idx], [targets[i] for i in train_idx]
     easy_rng = np.random.default_rng([hyper.seed, 22])
     easy = [easy_crop(easy_rng) for _ in range(hyper.rec_easy_crops)]
-    easy_crops, easy_targets = np.stack([e[0] for e in easy]), [encode_text(e[1]) for e in easy]
+    easy_crops, easy_targets = np.array([e[0] for e in easy]), [encode_text(e[1]) for e in easy]
     half = replace(hyper, rec_batch=max(1, hyper.rec_batch // 2))
     for step in range(hyper.rec_steps):
         model.train()
-        if step < hyper.rec_easy_until * hyper.rec_steps:
+        if easy and step < hyper.rec_easy_until * hyper.rec_steps:
             parts = [recogniser_batch(rng, train_crops, train_targets, half),
                      recogniser_batch(rng, easy_crops, easy_targets, half)]
             images = torch.cat([p[0] for p in parts])

@@ -1,0 +1,45 @@
+"""`python -m training.finetune` on a small labelled folder, end to end, into a temporary directory."""
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+
+def test_finetune_on_a_labelled_folder(tmp_path, monkeypatch):
+    from murur.alpr.reader import PlateReader
+    from murur.alpr.synth import compose_scene
+    from training import finetune
+
+    if not (finetune.CHECKPOINTS_DIR / "detector.pt").exists():
+        pytest.skip("no shipped checkpoints to fine-tune")
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    rng = np.random.default_rng(5)
+    written = 0
+    while written < 2:
+        scene = compose_scene(rng, size=(640, 360))
+        if not scene.annotations:
+            continue
+        name = f"photo{written}.jpg"
+        (labelled / name).write_bytes(scene.to_jpeg())
+        lines = []
+        for ann in scene.annotations:
+            x1, y1, x2, y2 = ann.box
+            rows = "2" if ann.kind.endswith("two_row") else "1"
+            lines.append(f"{name}\t{x1}\t{y1}\t{x2 - x1}\t{y2 - y1}\t{ann.text}\t{rows}")
+        (labelled / f"photo{written}.txt").write_text("\n".join(lines) + "\n")
+        written += 1
+    assert len(finetune.labelled_plates(labelled)) == 2
+
+    installed = []
+    monkeypatch.setattr(finetune, "install", lambda *a, **k: installed.append(a))
+    out = tmp_path / "run"
+    finetune.main(["--labelled", str(labelled), "--out", str(out), "--steps", "2", "--scenes", "3",
+                   "--generator-crops", "8", "--calibration-frames", "2", "--no-cache", "--jobs", "1"])
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert recipe["labelled_images"] == 2
+    assert PlateReader(out).model_version.startswith("murur-alpr-")
+    assert installed == []
