@@ -284,7 +284,9 @@ def sha256_of(path: Path) -> str:
 def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, threshold: float, metrics: dict,
                extra: dict | None = None) -> dict:
     det_sha, rec_sha = sha256_of(out / DETECTOR_FILE), sha256_of(out / RECOGNIZER_FILE)
-    version = f"murur-alpr-{datetime.now(UTC):%Y%m%d}-{hashlib.sha256((det_sha + rec_sha).encode()).hexdigest()[:8]}"
+    # The version names the weights and the calibration together: both decide what a read says.
+    digest = hashlib.sha256((det_sha + rec_sha + json.dumps(calibration, sort_keys=True)).encode()).hexdigest()[:8]
+    version = f"murur-alpr-{datetime.now(UTC):%Y%m%d}-{digest}"
     card = {
         "version": version,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -307,17 +309,17 @@ def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, t
 
 
 def calibrate(out: Path, recipe: DataRecipe, hyper: Hyper, extra_card: dict | None = None) -> None:
-    from murur.alpr.calibration import Calibrator, auto_issue_threshold, reliability_table
+    from murur.alpr.calibration import FEATURE_NAMES, Calibrator, auto_issue_threshold, reliability_table
     from murur.alpr.evaluate import evaluate_frames, synthetic_frames
     from murur.alpr.reader import PlateReader
 
     # A provisional card (confidence = greedy-path probability) so the real reader can run.
-    provisional = Calibrator(weights=(1.0, 0.0, 0.0, 0.0, 0.0), bias=0.0)
+    provisional = Calibrator(weights=(1.0,) + (0.0,) * (len(FEATURE_NAMES) - 1), bias=0.0)
     write_card(out, recipe, hyper, provisional.to_json(), 1.0, {})
     reader = PlateReader(out)
     records = evaluate_frames(reader, synthetic_frames(hyper.calibration_seed, hyper.calibration_frames))
     reads = [r for r in records if r["features"] is not None]
-    features = np.array([r["features"] for r in reads]).reshape(-1, 5)
+    features = np.array([r["features"] for r in reads]).reshape(-1, len(FEATURE_NAMES))
     correct = np.array([r["correct"] for r in reads], bool)
     if len(reads) >= 10 and 0 < correct.sum() < len(correct):
         calibrator = Calibrator.fit(features, correct)
@@ -391,7 +393,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.calibrate_only:
         earlier = json.loads((out / "model_card.json").read_text()) if (out / "model_card.json").exists() else {}
         export_onnx(out, recipe)
-        kept = ("recognizer_trained_in", "generator_commit")
+        kept = ("recognizer_trained_in", "generator_commit", "generator_note")
         calibrate(out, recipe, hyper, extra_card={k: v for k, v in earlier.items() if k in kept})
         if args.install:
             install(out)

@@ -20,7 +20,7 @@ def test_fit_learns_that_likelier_paths_are_more_often_right():
 
 
 def test_json_round_trip_and_feature_check():
-    calibrator = Calibrator(weights=(1.0, 0.5, 0.1, 2.0, -1.0), bias=0.3)
+    calibrator = Calibrator(weights=(1.0, 0.5, 0.1, 2.0, -1.0, -0.5), bias=0.3)
     assert Calibrator.from_json(calibrator.to_json()) == calibrator
     with pytest.raises(ValueError):
         Calibrator.from_json({**calibrator.to_json(), "features": ["something_else"]})

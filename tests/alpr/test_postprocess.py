@@ -10,6 +10,7 @@ from murur.alpr.postprocess import (
     Detection,
     box_iou,
     corners_to_box,
+    apply_layout_prior,
     ctc_greedy_decode,
     decode_detector,
     heatmap_peaks,
@@ -92,3 +93,21 @@ def test_decode_detector_maps_corners_back_to_the_source_image():
     assert det.two_rows_probability == pytest.approx(0.9)
     np.testing.assert_allclose(det.corners, corners_in_input / scale, atol=1e-4)
     assert det.box == corners_to_box(corners_in_input / scale)
+
+
+def test_layout_prior_fixes_a_letter_read_where_a_digit_must_be():
+    probs = one_hot_path("1-2-3-4-A-B-O-O", p=0.6)
+    zero = ALPHABET.index("0") + 1
+    probs[14, zero] = 0.3  # the last O could also be a 0
+    probs[12, zero] = 0.35
+    read = apply_layout_prior(ctc_greedy_decode(probs), probs)
+    assert read.text == "1234AB00"
+    assert read.layout_substitutions == 2
+    assert read.char_confidences[-2:] == pytest.approx((0.35, 0.3))
+
+
+def test_layout_prior_leaves_other_texts_alone():
+    for path in ("A-B-C-1-2-3", "1-2-3-4-A-B-0-0", "A-B-C-D-E-F-G-H"):  # foreign, already civil, too far
+        probs = one_hot_path(path)
+        read = ctc_greedy_decode(probs)
+        assert apply_layout_prior(read, probs) == read

@@ -20,11 +20,13 @@ FEATURE_NAMES = (
     "detector_log_score",
     "specific_layout",
     "no_layout",
+    "layout_substitutions",
 )
 
 
 def read_features(
-    path_log_probability: float, char_confidences: Sequence[float], detector_score: float, text: str
+    path_log_probability: float, char_confidences: Sequence[float], detector_score: float, text: str,
+    layout_substitutions: int = 0,
 ) -> np.ndarray:
     layout = match_layout(text) if text else None
     min_char = min(char_confidences) if char_confidences else 1e-6
@@ -35,6 +37,7 @@ def read_features(
             float(np.log(max(detector_score, 1e-6))),
             1.0 if layout is not None and layout.specificity > 0 else 0.0,
             1.0 if layout is None else 0.0,
+            float(layout_substitutions),
         ]
     )
 
@@ -71,9 +74,12 @@ class Calibrator:
 
     @classmethod
     def from_json(cls, data: dict) -> Calibrator:
-        if list(data["features"]) != list(FEATURE_NAMES):
+        names = list(data["features"])
+        if names != list(FEATURE_NAMES[: len(names)]):
             raise ValueError("the model card's calibration uses different features than this reader")
-        return cls(weights=tuple(float(v) for v in data["weights"]), bias=float(data["bias"]))
+        # A card from before a feature was added gives it no weight.
+        weights = [float(v) for v in data["weights"]] + [0.0] * (len(FEATURE_NAMES) - len(names))
+        return cls(weights=tuple(weights), bias=float(data["bias"]))
 
 
 def auto_issue_threshold(confidences: np.ndarray, correct: np.ndarray, target_precision: float = 0.999) -> float:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from murur.alpr.formats import ALPHABET
+from murur.alpr.formats import ALPHABET, LAYOUTS
 
 # Detector output layout: channel 0 plate-centre heatmap (probability), 1..8 the four corners
 # (TL, TR, BR, BL; x then y) relative to the cell centre in input pixels / OFFSET_SCALE,
@@ -84,6 +84,8 @@ class CtcRead:
     text: str
     char_confidences: tuple[float, ...]
     path_log_probability: float  # log-probability of the greedy path (blanks included)
+    char_frames: tuple[int, ...] = ()  # the frame where each character is most probable
+    layout_substitutions: int = 0  # characters replaced to fit a plate layout (see apply_layout_prior)
 
 
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -101,14 +103,52 @@ def ctc_greedy_decode(probs: np.ndarray, alphabet: str = ALPHABET) -> CtcRead:
     best_p = probs[np.arange(len(best)), best]
     chars: list[str] = []
     confidences: list[float] = []
+    frames: list[int] = []
     previous = 0
-    for cls, p in zip(best.tolist(), best_p.tolist()):
+    for t, (cls, p) in enumerate(zip(best.tolist(), best_p.tolist())):
         if cls != 0:
             if cls != previous:
                 chars.append(alphabet[cls - 1])
                 confidences.append(p)
-            else:
-                confidences[-1] = max(confidences[-1], p)
+                frames.append(t)
+            elif p > confidences[-1]:
+                confidences[-1] = p
+                frames[-1] = t
         previous = cls
     path = float(np.sum(np.log(np.maximum(best_p, 1e-12))))
-    return CtcRead(text="".join(chars), char_confidences=tuple(confidences), path_log_probability=path)
+    return CtcRead(text="".join(chars), char_confidences=tuple(confidences), path_log_probability=path,
+                   char_frames=tuple(frames))
+
+
+# Fixed-length layouts whose character classes are used as a prior when decoding.
+_PRIOR_LAYOUTS = tuple(layout for layout in LAYOUTS if layout.length is not None and layout.specificity > 0)
+
+
+def apply_layout_prior(read: CtcRead, probs: np.ndarray, max_substitutions: int = 2,
+                       alphabet: str = ALPHABET) -> CtcRead:
+    """Replace up to `max_substitutions` characters that a plate layout forbids at their position by
+    the likeliest allowed character at the same frame (O->0 among the digits, 8->B among the letters).
+
+    Only when the result satisfies the layout exactly; otherwise the read is returned unchanged.
+    """
+    best: CtcRead | None = None
+    for layout in _PRIOR_LAYOUTS:
+        if layout.length != len(read.text) or not read.char_frames:
+            continue
+        allowed = layout.allowed_chars()
+        wrong = [i for i, ch in enumerate(read.text) if ch not in allowed[i]]
+        if not wrong or len(wrong) > max_substitutions:
+            continue
+        chars, confidences = list(read.text), list(read.char_confidences)
+        path = read.path_log_probability
+        for i in wrong:
+            frame = probs[read.char_frames[i]]
+            classes = [alphabet.index(ch) + 1 for ch in allowed[i]]
+            cls = max(classes, key=lambda c: frame[c])
+            chars[i] = alphabet[cls - 1]
+            path += float(np.log(max(frame[cls], 1e-12)) - np.log(max(confidences[i], 1e-12)))
+            confidences[i] = float(frame[cls])
+        text = "".join(chars)
+        if layout.pattern.fullmatch(text) and (best is None or len(wrong) < best.layout_substitutions):
+            best = CtcRead(text, tuple(confidences), path, read.char_frames, len(wrong))
+    return best or read

@@ -17,7 +17,14 @@ from PIL import Image
 from murur.alpr.calibration import Calibrator, read_features
 from murur.alpr.formats import ALPHABET, match_layout
 from murur.alpr.imaging import InvalidImage, decode_grey, letterbox, rectify_plate
-from murur.alpr.postprocess import CtcRead, Detection, ctc_greedy_decode, decode_detector, softmax
+from murur.alpr.postprocess import (
+    CtcRead,
+    Detection,
+    apply_layout_prior,
+    ctc_greedy_decode,
+    decode_detector,
+    softmax,
+)
 
 MODELS_DIR = Path(__file__).with_name("models")
 MODEL_CARD = "model_card.json"
@@ -44,10 +51,12 @@ class PlateRead:
     detector_score: float = field(default=0.0, compare=False)
     two_rows: bool = False
     path_log_probability: float = field(default=0.0, compare=False, repr=False)
+    layout_substitutions: int = field(default=0, compare=False)
 
     def features(self) -> np.ndarray:
         """What the calibration looks at (see murur.alpr.calibration)."""
-        return read_features(self.path_log_probability, self.char_confidences, self.detector_score, self.text)
+        return read_features(self.path_log_probability, self.char_confidences, self.detector_score, self.text,
+                             self.layout_substitutions)
 
     def to_json(self) -> dict:
         return {
@@ -92,7 +101,10 @@ class PlateReader:
         self.card = card
         self.model_version: str = card["version"]
         self.auto_issue_threshold: float = float(card["auto_issue_threshold"])
-        self.calibrator = Calibrator.from_json(card["calibration"])
+        try:
+            self.calibrator = Calibrator.from_json(card["calibration"])
+        except (KeyError, ValueError) as exc:
+            raise ModelNotAvailable(f"unusable calibration in {card_path}: {exc}") from exc
         det = card["detector"]
         self._det_size = (int(det["input_width"]), int(det["input_height"]))
         self._det_stride = int(det["stride"])
@@ -119,11 +131,16 @@ class PlateReader:
             return []
         batch = (crops.astype(np.float32) / 255.0)[:, None]
         (logits,) = self._recognizer.run(None, {"crop": batch})
-        return [ctc_greedy_decode(softmax(seq)) for seq in logits]
+        reads = []
+        for seq in logits:
+            probs = softmax(seq)
+            reads.append(apply_layout_prior(ctc_greedy_decode(probs), probs))
+        return reads
 
     def confidence(self, read: CtcRead, detector_score: float) -> float:
         return self.calibrator.confidence(
-            read_features(read.path_log_probability, read.char_confidences, detector_score, read.text)
+            read_features(read.path_log_probability, read.char_confidences, detector_score, read.text,
+                          read.layout_substitutions)
         )
 
     # ------------------------------------------------------------------ whole frames
@@ -171,6 +188,7 @@ class PlateReader:
                     detector_score=det.score,
                     two_rows=two_rows,
                     path_log_probability=read.path_log_probability,
+                    layout_substitutions=read.layout_substitutions,
                 )
             )
         return sorted(plates, key=lambda p: -p.confidence)
