@@ -40,6 +40,18 @@ needs_plate_reader = pytest.mark.skipif(
 )
 
 
+# The shipped model card's threshold is 1.0 (no read has yet earned 99.9 % precision on held-out data,
+# see docs/BENCHMARKS.md), so out of the box every read goes to an officer. The confident path is a
+# deployment's choice once it has validated a threshold on its own photos; these tests make that choice.
+DEPLOYMENT_THRESHOLD = "0.95"
+
+
+@pytest.fixture
+def stack(make_stack: Any) -> LocalStack:
+    """The demo registry, the default fine schedule, and a deployment's validated auto-issue threshold."""
+    return make_stack(AutoIssueThreshold=DEPLOYMENT_THRESHOLD)
+
+
 def items(stack: LocalStack, table: str) -> list[dict[str, Any]]:
     return table_items(stack, table)
 
@@ -68,7 +80,7 @@ def confidently_read_scene(plate: str) -> bytes:
     for seed in range(60):
         body = scene_jpeg(seed, [plate], clean=True)
         reads = reader.read(body)
-        if reads and reads[0].text == plate and reads[0].layout and reads[0].confidence >= reader.auto_issue_threshold:
+        if reads and reads[0].text == plate and reads[0].layout and reads[0].confidence >= float(DEPLOYMENT_THRESHOLD):
             return body
     pytest.fail(f"the plate reader reads none of 60 clean scenes of {plate} right and confidently")
 
