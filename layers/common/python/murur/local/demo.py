@@ -38,6 +38,7 @@ SENSOR_TYPES = [ViolationType.SPEEDING, ViolationType.SPEEDING, ViolationType.RE
 class PlannedFrame:
     upload: CameraUpload
     story: str  # what this frame is meant to show, for the progress line
+    truth: str | None = None  # the plate drawn in the frame, which the demo's officer can see
 
 
 @dataclass
@@ -77,6 +78,7 @@ def plan_frames(count: int, seed: int, *, start: datetime | None = None) -> list
             scene_upload(camera.camera_id, f"V{number + 1:05d}", captured_at, [owner.plate],
                          seed=int(rng.integers(1 << 31)), violation_type=violation_type, **sensor),
             f"{violation_type.value.lower()} by a registered vehicle",
+            owner.plate,
         ))
     for number, plate in enumerate(UNKNOWN_PLATES):
         camera = ACTIVE_CAMERAS[number % len(ACTIVE_CAMERAS)]
@@ -84,6 +86,7 @@ def plan_frames(count: int, seed: int, *, start: datetime | None = None) -> list
         planned.append(PlannedFrame(
             scene_upload(camera.camera_id, f"U{number + 1:05d}", captured_at, [plate], seed=int(rng.integers(1 << 31))),
             "a plate the registry does not know",
+            plate,
         ))
     captured_at = start + timedelta(minutes=5)
     planned.append(PlannedFrame(
@@ -156,6 +159,38 @@ def _recognition(stack: LocalStack, execution: dict[str, Any]) -> dict[str, Any]
         if event["type"] == "TaskStateExited" and details.get("name") == "RecognizePlate":
             return json.loads(details.get("output") or "{}").get("recognition") or {}
     return {}
+
+
+def officer_reviews(stack: LocalStack, planned: list[PlannedFrame], say: Any, leave_pending: int = 3) -> Counter:
+    """An officer works through the review queue, looking at each frame as a person would.
+
+    The demo knows what each frame shows, so it stands in for the officer: a right read is confirmed,
+    a wrong one corrected, a frame without a plate discarded. A few are left in the queue to show it.
+    """
+    truth_by_key = {frame.upload.key: frame.truth for frame in planned}
+    pending = sorted((r for r in table_items(stack, "ReviewsTable") if r["status"] == "PENDING"),
+                     key=lambda review: review["requested_at"])
+    to_decide = pending[: max(len(pending) - leave_pending, 0)]
+    decisions: Counter = Counter()
+    if not to_decide:
+        return decisions
+    say(f"An officer reviews {len(to_decide)} of the {len(pending)} unsure reads; each decision resumes "
+        "its execution ...")
+    for review in to_decide:
+        state = review.get("state") or {}
+        truth = truth_by_key.get((state.get("frame") or {}).get("key", ""))
+        read = ((state.get("recognition") or {}).get("best") or {}).get("text")
+        if truth is None:
+            outcome, plate = "DISCARDED", None
+        elif read == truth:
+            outcome, plate = "CONFIRMED", None
+        else:
+            outcome, plate = "CORRECTED", truth
+        wait_after_decision(stack, decide_review(stack, review["frame_id"], outcome, plate_text=plate,
+                                                 reviewer="officer-demo"))
+        decisions[outcome] += 1
+    say("  " + ", ".join(f"{outcome.lower()} {count}" for outcome, count in sorted(decisions.items())))
+    return decisions
 
 
 # ------------------------------------------------------------------ the report
@@ -295,14 +330,7 @@ def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO 
             parts = frame.upload.key.split("/")
             say(f"  [{number:>2}/{len(planned)}] {parts[1] + '/' + parts[-1]:<24} {frame.story:<44} "
                 f"{_describe(outcome)}  ({outcome.seconds * 1000:.0f} ms)")
-        pending = [r for r in table_items(stack, "ReviewsTable") if r["status"] == "PENDING"]
-        if pending:
-            review = pending[0]
-            best = ((review.get("state") or {}).get("recognition") or {}).get("best") or {}
-            plate = best.get("text")
-            say(f"An officer confirms the read of {review['frame_id']} ({plate}); its execution resumes ...")
-            resumed = decide_review(stack, review["frame_id"], "CONFIRMED", reviewer="officer-demo")
-            wait_after_decision(stack, resumed)
+        officer_reviews(stack, planned, say)
         summary = report(stack, outcomes, out, stream)
     say(f"Done in {time.perf_counter() - started:.1f} s.")
     return summary
