@@ -22,3 +22,15 @@ def test_the_demo_accounts_for_every_frame(tmp_path: Path) -> None:
     assert summary["sms_sent"] == len(json.loads((tmp_path / "sms_outbox.json").read_text()))
     text = printed.getvalue()
     assert "9/9]" in text and "Rejected uploads: 5" in text
+
+
+def test_the_demos_officer_works_the_review_queue_and_leaves_none_unaccounted(tmp_path: Path) -> None:
+    summary = run_demo(tmp_path, frame_count=16, seed=11, stream=io.StringIO())
+
+    statuses = summary["frame_statuses"]
+    # Out of the box every read goes to an officer; the demo's officer decides all but three.
+    assert summary["reviews_pending"] == statuses.get("REVIEW_PENDING", 0) <= 3
+    assert summary["reviews_decided"] > 0
+    decided_outcomes = sum(statuses.get(s, 0) for s in ("VIOLATION_ISSUED", "UNKNOWN_PLATE", "DISCARDED"))
+    assert decided_outcomes == summary["reviews_decided"]
+    assert summary["violations"] == statuses.get("VIOLATION_ISSUED", 0)

@@ -277,6 +277,7 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         "read_decisions": dict(decisions),
         "violations": len(violations),
         "reviews_pending": len(pending),
+        "reviews_decided": len(decided),
         "rejections": {frame["frame_id"]: frame.get("reason_code") for frame in rejected},
         "unknown_plates": len(unknown),
         "sms_sent": len(outbox),
