@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 
-.PHONY: setup demo test train eval bench lint build clean
+.PHONY: setup demo test train eval bench lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Murur needs Python 3.11 or newer")'
@@ -30,7 +30,7 @@ eval: $(STAMP)
 	$(BIN)/python -m murur.alpr.evaluate --synthetic 300 $(if $(REAL),--real $(REAL),)
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.chain --frames 40
 
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
