@@ -8,6 +8,7 @@ when whole, float otherwise.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -62,6 +63,17 @@ def _plain(value: Any) -> Any:
 def is_conditional_check_failure(error: ClientError) -> bool:
     """A conditional write found its condition false: for idempotent writes, "already done"."""
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def write_if(write: Callable[..., Any], **request: Any) -> bool:
+    """Run a conditional write; False when its condition was false (an idempotent write already done)."""
+    try:
+        write(**request)
+    except ClientError as error:
+        if is_conditional_check_failure(error):
+            return False
+        raise
+    return True
 
 
 def model_from_item(model: type[Model], item: dict[str, Any], what: str) -> Model:

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from murur.camera_contract import RejectionReason, rejection_tags
-from murur.dynamo import from_item, is_conditional_check_failure, iso_time, to_item, to_values
+from murur.dynamo import from_item, iso_time, to_item, to_values, write_if
 from murur.errors import FrameChanged, FrameNotFound
 from murur.workflow import FrameRef
 
@@ -122,19 +122,14 @@ class FramesRepository:
         )
 
     def _put_if(self, item: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item=to_item(item),
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status"} if "#status" in condition else {},
-                ExpressionAttributeValues=to_values(values),
-            )
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                return False
-            raise
-        return True
+        return write_if(
+            self._dynamodb.put_item,
+            TableName=self._table,
+            Item=to_item(item),
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#status": "status"} if "#status" in condition else {},
+            ExpressionAttributeValues=to_values(values),
+        )
 
 
 def frame_ref(record: dict[str, Any]) -> FrameRef:

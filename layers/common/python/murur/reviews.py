@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from murur.dynamo import from_item, is_conditional_check_failure, to_item, to_values
+from murur.dynamo import from_item, is_conditional_check_failure, to_item, to_values, write_if
 from murur.frames import FramesRepository, FrameStatus
 from murur.registry import normalise_plate
 from murur.workflow import ReviewDecision, ReviewOutcome, ReviewRequestInput
@@ -51,19 +51,14 @@ class ReviewsRepository:
             "violation_type": state.frame.violation_type,
             "state": state.model_dump(mode="json"),
         }
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(frame_id) OR #status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_values({":pending": ReviewStatus.PENDING.value}),
-            )
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                return False
-            raise
-        return True
+        return write_if(
+            self._dynamodb.put_item,
+            TableName=self._table,
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(frame_id) OR #status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_values({":pending": ReviewStatus.PENDING.value}),
+        )
 
     def get(self, frame_id: str) -> dict[str, Any] | None:
         item = self._dynamodb.get_item(TableName=self._table, Key={"frame_id": {"S": frame_id}},

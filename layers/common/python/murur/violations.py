@@ -7,10 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from murur.dynamo import is_conditional_check_failure, model_from_item, to_item, to_values
+from murur.dynamo import model_from_item, to_item, to_values, write_if
 from murur.workflow import FrameRef, ViolationType
 
 # Crockford's base32: no I, L, O or U, so a reference read over the phone is not misheard.
@@ -100,17 +99,12 @@ class ViolationsRepository:
 
     def put_new(self, violation: Violation) -> bool:
         """Write the violation unless its id exists; False means an earlier attempt already wrote it."""
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item=to_item(violation.model_dump(mode="json")),
-                ConditionExpression="attribute_not_exists(violation_id)",
-            )
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                return False
-            raise
-        return True
+        return write_if(
+            self._dynamodb.put_item,
+            TableName=self._table,
+            Item=to_item(violation.model_dump(mode="json")),
+            ConditionExpression="attribute_not_exists(violation_id)",
+        )
 
     def record_notified(self, violation_id: str, *, notified_at: datetime, sms_status: SmsStatus,
                         sms_message_id: str | None, sms_segments: int | None, language: str) -> bool:
@@ -119,18 +113,13 @@ class ViolationsRepository:
             ":notified": ViolationStatus.NOTIFIED.value, ":at": notified_at, ":sms_status": sms_status.value,
             ":message": sms_message_id, ":segments": sms_segments, ":language": language,
         }
-        try:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key={"violation_id": {"S": violation_id}},
-                UpdateExpression="SET #status = :notified, notified_at = :at, sms_status = :sms_status, "
-                                 "sms_message_id = :message, sms_segments = :segments, #language = :language",
-                ConditionExpression="attribute_exists(violation_id) AND attribute_not_exists(notified_at)",
-                ExpressionAttributeNames={"#status": "status", "#language": "language"},
-                ExpressionAttributeValues=to_values(values),
-            )
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                return False
-            raise
-        return True
+        return write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key={"violation_id": {"S": violation_id}},
+            UpdateExpression="SET #status = :notified, notified_at = :at, sms_status = :sms_status, "
+                             "sms_message_id = :message, sms_segments = :segments, #language = :language",
+            ConditionExpression="attribute_exists(violation_id) AND attribute_not_exists(notified_at)",
+            ExpressionAttributeNames={"#status": "status", "#language": "language"},
+            ExpressionAttributeValues=to_values(values),
+        )
