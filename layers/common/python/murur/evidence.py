@@ -8,6 +8,7 @@ import base64
 import io
 from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
@@ -19,6 +20,8 @@ _BOX_COLOUR = (255, 40, 40)
 _BANNER_COLOUR = (0, 0, 0)
 _TEXT_COLOUR = (255, 255, 255)
 _CROP_MARGIN = 0.15
+# Pillow's built-in font has no accented or Arabic letters, which place names have; DejaVu has both.
+_BANNER_FONT = Path(__file__).parent / "alpr" / "synth" / "fonts" / "DejaVuSansCondensed-Bold.ttf"
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def annotate(image_bytes: bytes, *, frame: FrameRef, violation_id: str, plate_te
     picture = _upright(image_bytes)
     width, height = picture.size
     font_size = max(12, height // 48)
-    font = ImageFont.load_default(size=font_size)
+    font = ImageFont.truetype(str(_BANNER_FONT), font_size)
     lines = [
         f"{violation_id}   {offence_line(frame)}",
         f"Plate {plate_text} (read by {read_source})   Camera {frame.camera_id}   {frame.place or ''}",
