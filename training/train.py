@@ -61,6 +61,11 @@ TINY = dict(det_steps=2, det_batch=2, rec_steps=2, rec_batch=4, rec_easy_crops=8
 TINY_DATA = dict(scenes=4, generator_crops=16, scene_crop_jitters=1)
 
 
+def training_device() -> torch.device:
+    """A GPU when one is there (the same code and recipe, only faster); the CPU otherwise."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def log(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
 
@@ -147,15 +152,18 @@ def train_detector(pools: dict, hyper: Hyper, out: Path, init: Path | None = Non
     single_threaded()
     torch.manual_seed(hyper.seed)
     rng = np.random.default_rng([hyper.seed, 10])
+    device = training_device()
     model = PlateDetector()
     if init is not None:
-        model.load_state_dict(torch.load(init / "detector.pt"))
+        model.load_state_dict(torch.load(init / "detector.pt", map_location="cpu"))
+    model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=hyper.det_lr, weight_decay=hyper.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, hyper.det_lr, total_steps=max(hyper.det_steps, 1), pct_start=0.1)
     model.train()
     started = time.time()
     for step in range(hyper.det_steps):
-        images, heat, offsets, rows, weight = detector_batch(rng, pools["frames"], pools["frame_plates"], hyper, model.stride)
+        images, heat, offsets, rows, weight = (tensor.to(device) for tensor in detector_batch(
+            rng, pools["frames"], pools["frame_plates"], hyper, model.stride))
         out_t = model(images)
         loss_heat = focal_loss(out_t[:, :1], heat)
         norm = weight.sum().clamp(min=1)
@@ -170,7 +178,7 @@ def train_detector(pools: dict, hyper: Hyper, out: Path, init: Path | None = Non
         if step % 100 == 0 or step == hyper.det_steps - 1:
             log(f"detector step {step}/{hyper.det_steps} loss {loss.item():.3f} (heat {loss_heat.item():.3f} "
                 f"corners {loss_off.item():.3f} rows {loss_rows.item():.3f}) {time.time() - started:.0f}s")
-    torch.save(model.state_dict(), out / "detector.pt")
+    torch.save(model.cpu().state_dict(), out / "detector.pt")
 
 
 # ----------------------------------------------------------------------------- recogniser
@@ -201,9 +209,11 @@ def train_recogniser(pools: dict, hyper: Hyper, out: Path, init: Path | None = N
     # Held-out crops: a spread sample, not the first block (the pool starts with the scene crops).
     val_idx = np.random.default_rng([hyper.seed, 21]).permutation(len(crops))[:n_val]
     train_idx = np.setdiff1d(np.arange(len(crops)), val_idx)
+    device = training_device()
     model = PlateRecognizer()
     if init is not None:
-        model.load_state_dict(torch.load(init / "recognizer.pt"))
+        model.load_state_dict(torch.load(init / "recognizer.pt", map_location="cpu"))
+    model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=hyper.rec_lr, weight_decay=hyper.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, hyper.rec_lr, total_steps=max(hyper.rec_steps, 1), pct_start=0.05)
     started = time.time()
@@ -222,10 +232,11 @@ def train_recogniser(pools: dict, hyper: Hyper, out: Path, init: Path | None = N
             lengths = torch.cat([p[2] for p in parts])
         else:
             images, flat, lengths = recogniser_batch(rng, train_crops, train_targets, hyper)
-        logits = model(images)
+        logits = model(images.to(device))
         log_probs = logits.log_softmax(2).permute(1, 0, 2)  # T x N x C
         input_lengths = torch.full((len(lengths),), log_probs.shape[0], dtype=torch.long)
-        loss = F.ctc_loss(log_probs, flat, input_lengths, lengths, blank=0, zero_infinity=True)
+        loss = F.ctc_loss(log_probs, flat.to(device), input_lengths.to(device), lengths.to(device), blank=0,
+                          zero_infinity=True)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -235,7 +246,7 @@ def train_recogniser(pools: dict, hyper: Hyper, out: Path, init: Path | None = N
             accuracy = recogniser_accuracy(model, crops[val_idx], [texts[i] for i in val_idx]) if n_val else float("nan")
             log(f"recogniser step {step}/{hyper.rec_steps} ctc {loss.item():.3f} "
                 f"held-out crops exact {accuracy:.3f} {time.time() - started:.0f}s")
-    torch.save(model.state_dict(), out / "recognizer.pt")
+    torch.save(model.cpu().state_dict(), out / "recognizer.pt")
 
 
 @torch.no_grad()
@@ -246,7 +257,7 @@ def recogniser_accuracy(model: PlateRecognizer, crops: np.ndarray, texts: list[s
     right = 0
     for start in range(0, len(crops), 256):
         batch = torch.from_numpy(crops[start : start + 256].astype(np.float32) / 255.0)[:, None]
-        logits = model(batch).numpy()
+        logits = model(batch.to(next(model.parameters()).device)).cpu().numpy()
         right += sum(ctc_greedy_decode(softmax(seq)).text == t for seq, t in zip(logits, texts[start : start + 256]))
     return right / max(len(crops), 1)
 
