@@ -47,6 +47,10 @@ class ViolationIdClash(MururError):
     """Two frames map to the same violation reference; the second is stopped, not merged."""
 
 
+class TransitionRefused(MururError):
+    """A change of a violation's status that its lifecycle does not allow from the status it has now."""
+
+
 class CorruptRecord(MururError):
     """A stored record does not match its model (named by field, never by value: records hold personal data)."""
 

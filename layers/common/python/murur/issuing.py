@@ -14,6 +14,7 @@ from murur import evidence
 from murur.errors import InvalidPayload, TransientError, ViolationIdClash
 from murur.frames import FramesRepository, FrameStatus, FrameStore
 from murur.fines import FineSchedule
+from murur.lifecycle import ISSUE_ACTOR, officer_actor
 from murur.registry import VehicleRegistry, normalise_plate
 from murur.violations import Violation, ViolationsRepository, ViolationStatus, violation_id_for
 from murur.workflow import IssueInput, IssueOutcome, IssueResult, ViolationType
@@ -112,7 +113,9 @@ class ViolationIssuer:
             reviewer=task.review.reviewer if task.review else None,
             execution_arn=task.execution_arn,
         )
-        if not self._violations.put_new(violation):
+        # Who decided the plate is who issued: the officer whose review named it, else the system.
+        actor = officer_actor(task.review.reviewer) if task.review is not None else ISSUE_ACTOR
+        if not self._violations.put_new(violation, actor=actor):
             # A concurrent attempt won the conditional put between our get and put.
             earlier = self._violations.get(violation_id)
             if earlier is None:

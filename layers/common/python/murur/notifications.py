@@ -129,9 +129,11 @@ class Notifier:
         segments = notice.segments.segments if notice else None
         if not self._violations.record_notified(violation_id, notified_at=notified_at, sms_status=sms_status,
                                                 sms_message_id=message_id, sms_segments=segments, language=language):
-            # A concurrent attempt recorded first; its record stands.
+            # A concurrent attempt recorded first; its record stands. Otherwise the violation left
+            # ISSUED before the notice was recorded (paid or contested at the portal in the meantime):
+            # its new status stands, and this notice is reported as sent.
             recorded = self._violations.get(violation_id)
-            if recorded is not None:
+            if recorded is not None and recorded.notified_at is not None:
                 return _recorded(recorded)
         return NotifyResult(violation_id=violation_id, sms_sent=sms_status is SmsStatus.SENT,
                             sms_message_id=message_id, sms_segments=segments, language=language,

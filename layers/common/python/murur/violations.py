@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from murur.dynamo import model_from_item, to_item, to_values, write_if
+from murur.errors import TransitionRefused, ViolationNotFound
+from murur.lifecycle import NOTIFY_ACTOR, StatusChange, ViolationStatus, check_transition
 from murur.workflow import FrameRef, ViolationType
 
 # Crockford's base32: no I, L, O or U, so a reference read over the phone is not misheard.
@@ -17,11 +19,6 @@ _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # 10 characters = 50 bits: a clash within a million violations a year has odds of about 1 in 2,000,
 # and a clash is detected (ViolationIdClash), never silently merged.
 _REFERENCE_CHARACTERS = 10
-
-
-class ViolationStatus(StrEnum):
-    ISSUED = "ISSUED"
-    NOTIFIED = "NOTIFIED"
 
 
 class SmsStatus(StrEnum):
@@ -84,6 +81,12 @@ class Violation(BaseModel):
     sms_message_id: str | None = None
     sms_segments: int | None = None
     language: str | None = None
+    # Every change of status, oldest first (murur.lifecycle.StatusChange); only ever appended to.
+    history: tuple[StatusChange, ...] = ()
+
+
+# Appends an audit entry; items written before the history existed start an empty one.
+_APPEND_HISTORY = "history = list_append(if_not_exists(history, :no_history), :change)"
 
 
 class ViolationsRepository:
@@ -97,29 +100,79 @@ class ViolationsRepository:
         ).get("Item")
         return model_from_item(Violation, item, f"violation {violation_id}") if item else None
 
-    def put_new(self, violation: Violation) -> bool:
-        """Write the violation unless its id exists; False means an earlier attempt already wrote it."""
+    def put_new(self, violation: Violation, *, actor: str) -> bool:
+        """Write the violation unless its id exists; False means an earlier attempt already wrote it.
+
+        The item starts its history with the issue: to ISSUED, by `actor`, at `issued_at`.
+        """
+        if violation.status is not ViolationStatus.ISSUED:
+            raise TransitionRefused(f"a violation is created ISSUED, not {violation.status.value}")
+        issued = StatusChange(to=violation.status, actor=actor, at=violation.issued_at)
+        item = violation.model_dump(mode="json", exclude={"history"}) | {"history": [issued.stored()]}
         return write_if(
             self._dynamodb.put_item,
             TableName=self._table,
-            Item=to_item(violation.model_dump(mode="json")),
+            Item=to_item(item),
             ConditionExpression="attribute_not_exists(violation_id)",
         )
 
     def record_notified(self, violation_id: str, *, notified_at: datetime, sms_status: SmsStatus,
                         sms_message_id: str | None, sms_segments: int | None, language: str) -> bool:
-        """Mark the violation notified once; False when it already was."""
+        """Mark the violation notified once (ISSUED -> NOTIFIED, by NOTIFY_ACTOR); False when it already
+        was, or when it left ISSUED first (e.g. paid at the portal before the notice was recorded)."""
+        change = StatusChange(from_status=ViolationStatus.ISSUED, to=ViolationStatus.NOTIFIED, actor=NOTIFY_ACTOR,
+                              at=notified_at)
         values = {
-            ":notified": ViolationStatus.NOTIFIED.value, ":at": notified_at, ":sms_status": sms_status.value,
-            ":message": sms_message_id, ":segments": sms_segments, ":language": language,
+            ":issued": ViolationStatus.ISSUED.value, ":notified": ViolationStatus.NOTIFIED.value,
+            ":at": notified_at, ":sms_status": sms_status.value, ":message": sms_message_id,
+            ":segments": sms_segments, ":language": language, ":no_history": [], ":change": [change.stored()],
         }
         return write_if(
             self._dynamodb.update_item,
             TableName=self._table,
             Key={"violation_id": {"S": violation_id}},
             UpdateExpression="SET #status = :notified, notified_at = :at, sms_status = :sms_status, "
-                             "sms_message_id = :message, sms_segments = :segments, #language = :language",
-            ConditionExpression="attribute_exists(violation_id) AND attribute_not_exists(notified_at)",
+                             "sms_message_id = :message, sms_segments = :segments, #language = :language, "
+                             + _APPEND_HISTORY,
+            ConditionExpression="attribute_exists(violation_id) AND attribute_not_exists(notified_at) "
+                                "AND #status = :issued",
             ExpressionAttributeNames={"#status": "status", "#language": "language"},
             ExpressionAttributeValues=to_values(values),
         )
+
+    def transition(self, violation_id: str, target: ViolationStatus, *, actor: str, at: datetime,
+                   reason: str | None = None, expected: ViolationStatus | None = None) -> StatusChange:
+        """Change the violation's status to `target` and append the change to its history, in one write.
+
+        The change is checked against the lifecycle from the status the violation has (read here, or
+        `expected`: the status the caller's decision was based on), and written only if the item still
+        has that status. The condition names the exact source, not just any allowed one, so the
+        history's `from` is always true; of two changes decided on the same status, one wins and the
+        other gets TransitionRefused (it was decided on a state that no longer holds: decide again).
+        Messages name statuses only, never the violation's personal data.
+        """
+        target = ViolationStatus(target)
+        if expected is None:
+            current = self.get(violation_id)
+            if current is None:
+                raise ViolationNotFound(f"violation {violation_id} is not in the table")
+            expected = current.status
+        check_transition(expected, target)
+        change = StatusChange(from_status=expected, to=target, actor=actor, at=at, reason=reason)
+        values = {":from": expected.value, ":to": target.value, ":no_history": [], ":change": [change.stored()]}
+        applied = write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key={"violation_id": {"S": violation_id}},
+            UpdateExpression="SET #status = :to, " + _APPEND_HISTORY,
+            ConditionExpression="attribute_exists(violation_id) AND #status = :from",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_values(values),
+        )
+        if not applied:
+            now = self.get(violation_id)
+            if now is None:
+                raise ViolationNotFound(f"violation {violation_id} is not in the table")
+            raise TransitionRefused(f"violation {violation_id} is {now.status.value}, not {expected.value}: "
+                                    f"{expected.value} -> {target.value} was not applied")
+        return change
