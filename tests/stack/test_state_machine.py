@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from murur import workflow
 from murur.local.template import REPOSITORY_ROOT
 
 ASL_PATH = REPOSITORY_ROOT / "statemachine" / "frame_pipeline.asl.json"

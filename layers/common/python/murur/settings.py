@@ -23,13 +23,6 @@ ENV_AUTO_ISSUE_THRESHOLD = "AUTO_ISSUE_THRESHOLD"
 ENV_PORTAL_BASE_URL = "PORTAL_BASE_URL"
 
 
-def _require(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set (template.yaml sets it)")
-    return value
-
-
 @dataclass(frozen=True)
 class Settings:
     frames_bucket: str
