@@ -48,6 +48,16 @@ def test_functions_get_the_template_environment(bare_stack: LocalStack) -> None:
     assert configuration["Runtime"] == "python3.12"
 
 
+def test_the_scheduled_deadlines_function_runs_on_the_local_stack(bare_stack: LocalStack) -> None:
+    # What the hourly schedule sends; an empty table has nothing due.
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    response = bare_stack.client("lambda").invoke(FunctionName=bare_stack.name("DeadlinesFunction"),
+                                                  Payload=json.dumps(event).encode())
+    assert "FunctionError" not in response
+    assert json.loads(response["Payload"].read()) == {"reminders_sent": 0, "reminders_without_sms": 0,
+                                                      "overdue": 0, "skipped": 0}
+
+
 def test_the_state_machine_is_the_asl_with_its_substitutions(bare_stack: LocalStack) -> None:
     machine = bare_stack.client("stepfunctions").describe_state_machine(stateMachineArn=bare_stack.state_machine_arn)
     assert "${" not in machine["definition"]

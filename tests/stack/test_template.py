@@ -17,6 +17,7 @@ FUNCTIONS = {
     "IssueViolationFunction": "issue_violation",
     "NotifyFunction": "notify",
     "RequestReviewFunction": "request_review",
+    "DeadlinesFunction": "deadlines",
 }
 
 
@@ -133,6 +134,14 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
         **_table("ReviewsTable", DYNAMODB_CRUD),
         **_table("FramesTable", DYNAMODB_CRUD),
     },
+    "DeadlinesFunction": {
+        **_table("VehiclesTable", DYNAMODB_READ),
+        # Reads through status-index; writes only conditional updates on the table itself.
+        "ViolationsTable": DYNAMODB_READ | {"dynamodb:UpdateItem"},
+        "ViolationsTable/index/*": DYNAMODB_READ,
+        "FineScheduleParameter": {"ssm:GetParameter"},
+        "*": {"sns:Publish"},
+    },
 }
 
 
@@ -162,7 +171,8 @@ def test_state_machine_role_invokes_the_four_task_functions_and_updates_two_tabl
 
 
 def test_frames_uploaded_under_frames_prefix_trigger_ingest(translated: dict[str, Any]) -> None:
-    rules = {name: r for name, r in translated.items() if r["Type"] == "AWS::Events::Rule"}
+    rules = {name: r for name, r in translated.items()
+             if r["Type"] == "AWS::Events::Rule" and "EventPattern" in r["Properties"]}
     assert len(rules) == 1
     (rule,) = rules.values()
     pattern = rule["Properties"]["EventPattern"]
@@ -176,6 +186,16 @@ def test_frames_uploaded_under_frames_prefix_trigger_ingest(translated: dict[str
     assert "EventBusName" not in rule["Properties"]
     frames_bucket = translated["FramesBucket"]["Properties"]
     assert frames_bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
+
+
+def test_the_deadlines_function_runs_hourly_on_a_schedule(translated: dict[str, Any]) -> None:
+    schedules = [r["Properties"] for r in translated.values()
+                 if r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]]
+    assert len(schedules) == 1
+    (schedule,) = schedules
+    assert schedule["ScheduleExpression"] == "rate(1 hour)"
+    (target,) = schedule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["DeadlinesFunction", "Arn"]}
 
 
 def test_state_machine_is_standard_traced_and_logged(translated: dict[str, Any]) -> None:

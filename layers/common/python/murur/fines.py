@@ -39,6 +39,9 @@ class FineSchedule(BaseModel):
     rules: dict[ViolationType, list[FineBand]] = Field(min_length=1)
     payment_days: PositiveInt
     overdue_surcharge_percent: NonNegativeInt
+    # One reminder SMS goes out this many days before the deadline (murur.deadlines). The default
+    # keeps schedules written before reminders existed valid.
+    reminder_days_before: PositiveInt = 3
 
     @model_validator(mode="after")
     def _bands_leave_no_gap(self) -> "FineSchedule":
@@ -69,6 +72,15 @@ class FineSchedule(BaseModel):
 
     def deadline(self, issued_at: datetime) -> datetime:
         return issued_at + timedelta(days=self.payment_days)
+
+    def surcharge_mru(self, amount_mru: int) -> int:
+        """The overdue surcharge on `amount_mru`, in whole MRU, rounded half up (2.5 -> 3).
+
+        Integer arithmetic, no float: amount * percent / 100 rounded half up is
+        (amount * percent + 50) // 100 for non-negative amounts. Half up rather than Python's
+        round() (half to even), so equal fines always carry equal surcharges.
+        """
+        return (amount_mru * self.overdue_surcharge_percent + 50) // 100
 
     @classmethod
     def default(cls) -> "FineSchedule":

@@ -1,7 +1,8 @@
 """The owner's SMS notice, in Arabic or French, and what it costs in SMS segments.
 
-Templates are files (templates/sms_{language}.txt, string.Template placeholders) so wording can be
-changed without touching code. Each language has a segment budget; the place name is shortened
+Templates are files (templates/{kind}_{language}.txt, string.Template placeholders) so wording can be
+changed without touching code: `sms` is the notice Notify sends, `reminder` the one reminder before the
+deadline (murur.deadlines). Each language has a segment budget; the place name is shortened
 when needed so the notice never exceeds it.
 """
 
@@ -113,8 +114,11 @@ class Notice:
     segments: SegmentCount
 
 
-def _template(language: Language) -> Template:
-    return Template(files("murur").joinpath(f"templates/sms_{language}.txt").read_text(encoding="utf-8").strip())
+NoticeKind = Literal["sms", "reminder"]
+
+
+def _template(language: Language, kind: NoticeKind) -> Template:
+    return Template(files("murur").joinpath(f"templates/{kind}_{language}.txt").read_text(encoding="utf-8").strip())
 
 
 def offence(language: Language, facts: NoticeFacts) -> str:
@@ -129,9 +133,9 @@ class NoticeTooLong(ValueError):
     """Even without the place name the notice exceeds its segment budget: the template needs shortening."""
 
 
-def render_notice(facts: NoticeFacts, language: str | None) -> Notice:
+def render_notice(facts: NoticeFacts, language: str | None, kind: NoticeKind = "sms") -> Notice:
     chosen = language_of(language)
-    template = _template(chosen)
+    template = _template(chosen, kind)
     values = {
         "reference": facts.reference,
         "offence": offence(chosen, facts),

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from murur.dynamo import model_from_item, to_item, to_values, write_if
+from murur.dynamo import iso_time, model_from_item, to_item, to_values, write_if
 from murur.errors import TransitionRefused, ViolationNotFound
 from murur.lifecycle import NOTIFY_ACTOR, StatusChange, ViolationStatus, check_transition
 from murur.workflow import FrameRef, ViolationType
@@ -81,12 +81,19 @@ class Violation(BaseModel):
     sms_message_id: str | None = None
     sms_segments: int | None = None
     language: str | None = None
+    # The one reminder before the deadline (murur.deadlines): when it was claimed, and how it went out.
+    reminded_at: AwareDatetime | None = None
+    reminder_sms_status: SmsStatus | None = None
+    # Set once, with the change to OVERDUE: the surcharge and what is then due (amount_mru + surcharge_mru).
+    surcharge_mru: int | None = None
+    amount_due_mru: int | None = None
     # Every change of status, oldest first (murur.lifecycle.StatusChange); only ever appended to.
     history: tuple[StatusChange, ...] = ()
 
 
 # Appends an audit entry; items written before the history existed start an empty one.
 _APPEND_HISTORY = "history = list_append(if_not_exists(history, :no_history), :change)"
+STATUS_INDEX = "status-index"
 
 
 class ViolationsRepository:
@@ -140,8 +147,39 @@ class ViolationsRepository:
             ExpressionAttributeValues=to_values(values),
         )
 
+    def with_deadline_until(self, status: ViolationStatus, until: datetime) -> list[Violation]:
+        """Violations in `status` whose deadline is at or before `until`, from the status-index GSI
+        (status, deadline_at): a key condition, never a scan. The index is eventually consistent;
+        every write made on what it returns is conditional, so a stale entry changes nothing."""
+        paginator = self._dynamodb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table, IndexName=STATUS_INDEX,
+            KeyConditionExpression="#status = :status AND deadline_at <= :until",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_values({":status": ViolationStatus(status).value, ":until": iso_time(until)}),
+        )
+        return [model_from_item(Violation, item, f"violation {item.get('violation_id', {}).get('S', '?')}")
+                for page in pages for item in page.get("Items", [])]
+
+    def claim_reminder(self, violation_id: str, *, expected: ViolationStatus, at: datetime,
+                       sms_status: SmsStatus) -> bool:
+        """Record the reminder once, before it is sent; False when one was already recorded, or the
+        violation left `expected` (paid, contested) since it was read: then nothing is to be sent."""
+        values = {":expected": ViolationStatus(expected).value, ":at": at, ":sms_status": sms_status.value}
+        return write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key={"violation_id": {"S": violation_id}},
+            UpdateExpression="SET reminded_at = :at, reminder_sms_status = :sms_status",
+            ConditionExpression="attribute_exists(violation_id) AND attribute_not_exists(reminded_at) "
+                                "AND #status = :expected",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_values(values),
+        )
+
     def transition(self, violation_id: str, target: ViolationStatus, *, actor: str, at: datetime,
-                   reason: str | None = None, expected: ViolationStatus | None = None) -> StatusChange:
+                   reason: str | None = None, expected: ViolationStatus | None = None,
+                   set_once: dict[str, Any] | None = None) -> StatusChange:
         """Change the violation's status to `target` and append the change to its history, in one write.
 
         The change is checked against the lifecycle from the status the violation has (read here, or
@@ -150,6 +188,10 @@ class ViolationsRepository:
         history's `from` is always true; of two changes decided on the same status, one wins and the
         other gets TransitionRefused (it was decided on a state that no longer holds: decide again).
         Messages name statuses only, never the violation's personal data.
+
+        `set_once`: attributes written by the same update, only if the item has none of them yet
+        (the overdue surcharge: a violation may become OVERDUE again after an upheld objection, and
+        must not be surcharged twice). If one is already there, the change is refused as a whole.
         """
         target = ViolationStatus(target)
         if expected is None:
@@ -160,12 +202,15 @@ class ViolationsRepository:
         check_transition(expected, target)
         change = StatusChange(from_status=expected, to=target, actor=actor, at=at, reason=reason)
         values = {":from": expected.value, ":to": target.value, ":no_history": [], ":change": [change.stored()]}
+        once = set_once or {}
+        values |= {f":{name}": value for name, value in once.items()}
         applied = write_if(
             self._dynamodb.update_item,
             TableName=self._table,
             Key={"violation_id": {"S": violation_id}},
-            UpdateExpression="SET #status = :to, " + _APPEND_HISTORY,
-            ConditionExpression="attribute_exists(violation_id) AND #status = :from",
+            UpdateExpression="SET #status = :to, " + "".join(f"{name} = :{name}, " for name in once) + _APPEND_HISTORY,
+            ConditionExpression="attribute_exists(violation_id) AND #status = :from"
+                                + "".join(f" AND attribute_not_exists({name})" for name in once),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=to_values(values),
         )
@@ -173,6 +218,9 @@ class ViolationsRepository:
             now = self.get(violation_id)
             if now is None:
                 raise ViolationNotFound(f"violation {violation_id} is not in the table")
+            if once and now.status is expected:
+                raise TransitionRefused(f"violation {violation_id} already has {', '.join(sorted(once))}: "
+                                        f"{expected.value} -> {target.value} was not applied")
             raise TransitionRefused(f"violation {violation_id} is {now.status.value}, not {expected.value}: "
                                     f"{expected.value} -> {target.value} was not applied")
         return change

@@ -1,0 +1,144 @@
+"""Deadlines: one reminder SMS before a violation's deadline, OVERDUE with its surcharge after it.
+
+Run on a schedule (functions/deadlines). Violations are found through ViolationsTable's
+`status-index` (status, deadline_at), one query per open status, never a scan. Every write is
+conditional, so a run repeated, overlapping or retried changes nothing more:
+
+* the reminder is claimed (`reminded_at`, written only where it is absent) before it is sent;
+* the change to OVERDUE is conditional on the status it was decided on, and carries the surcharge
+  in the same update, written only where no surcharge is recorded yet.
+
+The decisions (`action_for`) are pure; `DeadlinesJob` applies them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from murur.errors import TransitionRefused
+from murur.fines import FineSchedule
+from murur.lifecycle import ViolationStatus
+from murur.notices import language_of, render_notice
+from murur.notifications import SmsGateway, notice_facts, sms_status_for
+from murur.registry import VehicleRegistry
+from murur.violations import SmsStatus, Violation, ViolationsRepository
+
+DEADLINES_ACTOR = "system:deadlines"
+
+# The statuses in which a fine is still to be paid: those OVERDUE may be reached from
+# (murur.lifecycle). ISSUED is included for a violation whose notice was never recorded; UPHELD
+# (an objection rejected) keeps its original deadline.
+OPEN_STATUSES: tuple[ViolationStatus, ...] = (ViolationStatus.ISSUED, ViolationStatus.NOTIFIED,
+                                               ViolationStatus.UPHELD)
+
+
+class Action(StrEnum):
+    REMIND = "REMIND"
+    OVERDUE = "OVERDUE"
+    NOTHING = "NOTHING"
+
+
+def action_for(violation: Violation, now: datetime, reminder_days_before: int) -> Action:
+    """What the deadline asks of this violation now.
+
+    Past the deadline (at it included): OVERDUE. Within `reminder_days_before` days before it and
+    not yet reminded: REMIND. Anything else, or a status with no fine left to pay: NOTHING.
+    """
+    if violation.status not in OPEN_STATUSES:
+        return Action.NOTHING
+    if violation.deadline_at <= now:
+        return Action.OVERDUE
+    if violation.reminded_at is None and violation.deadline_at - timedelta(days=reminder_days_before) <= now:
+        return Action.REMIND
+    return Action.NOTHING
+
+
+def overdue_charges(violation: Violation, schedule: FineSchedule) -> dict[str, int] | None:
+    """The surcharge and the new amount due, or None when the violation already carries one
+    (OVERDUE again after an upheld objection: the surcharge is applied once, ever)."""
+    if violation.surcharge_mru is not None:
+        return None
+    surcharge = schedule.surcharge_mru(violation.amount_mru)
+    return {"surcharge_mru": surcharge, "amount_due_mru": violation.amount_mru + surcharge}
+
+
+@dataclass
+class DeadlinesReport:
+    """Counts only: no plate, phone or NNI leaves the job."""
+
+    reminders_sent: int = 0
+    reminders_without_sms: int = 0
+    overdue: int = 0
+    skipped: int = 0  # the violation changed between the query and the write: its new state stands
+
+
+class ScheduleSource(Protocol):
+    def get(self) -> FineSchedule: ...
+
+
+class DeadlinesJob:
+    def __init__(
+        self,
+        violations: ViolationsRepository,
+        registry: VehicleRegistry,
+        sms: SmsGateway,
+        schedule: ScheduleSource,
+        portal_base_url: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._violations = violations
+        self._registry = registry
+        self._sms = sms
+        self._schedule = schedule
+        self._portal_base_url = portal_base_url
+        self._clock = clock
+
+    def run(self) -> DeadlinesReport:
+        now = self._clock()
+        schedule = self._schedule.get()
+        until = now + timedelta(days=schedule.reminder_days_before)
+        report = DeadlinesReport()
+        for status in OPEN_STATUSES:
+            for violation in self._violations.with_deadline_until(status, until):
+                action = action_for(violation, now, schedule.reminder_days_before)
+                if action is Action.REMIND:
+                    self._remind(violation, now, report)
+                elif action is Action.OVERDUE:
+                    self._overdue(violation, now, schedule, report)
+        return report
+
+    def _remind(self, violation: Violation, now: datetime, report: DeadlinesReport) -> None:
+        owner = self._registry.lookup(violation.plate)
+        phone = owner.owner_phone if owner else None
+        sms_status = sms_status_for(phone)
+        # The language the notice went out in, else the registry's.
+        language = language_of(violation.language or (owner.language if owner else None))
+        # Rendered before the claim: a reminder that cannot be written fails with nothing recorded.
+        notice = render_notice(notice_facts(violation, self._portal_base_url), language, "reminder") \
+            if sms_status is SmsStatus.SENT else None
+        # Claimed before it is sent, unlike Notify's notice: the owner already has the notice, so a
+        # reminder lost to a crash between claim and Publish costs less than one sent on every run.
+        if not self._violations.claim_reminder(violation.violation_id, expected=violation.status, at=now,
+                                               sms_status=sms_status):
+            report.skipped += 1
+            return
+        if notice is not None and phone:
+            self._sms.send(phone, notice.text)
+            report.reminders_sent += 1
+        else:
+            report.reminders_without_sms += 1
+
+    def _overdue(self, violation: Violation, now: datetime, schedule: FineSchedule, report: DeadlinesReport) -> None:
+        try:
+            self._violations.transition(violation.violation_id, ViolationStatus.OVERDUE, actor=DEADLINES_ACTOR,
+                                        at=now, reason="payment deadline passed", expected=violation.status,
+                                        set_once=overdue_charges(violation, schedule))
+        except TransitionRefused:
+            # Paid, contested or made OVERDUE by an overlapping run since the query.
+            report.skipped += 1
+            return
+        report.overdue += 1
