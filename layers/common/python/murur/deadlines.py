@@ -22,10 +22,9 @@ from typing import Protocol
 from murur.errors import TransitionRefused
 from murur.fines import FineSchedule
 from murur.lifecycle import ViolationStatus
-from murur.notices import language_of, render_notice
-from murur.notifications import SmsGateway, notice_facts, sms_status_for
+from murur.notifications import SmsGateway, owner_notice
 from murur.registry import VehicleRegistry
-from murur.violations import SmsStatus, Violation, ViolationsRepository
+from murur.violations import Violation, ViolationsRepository
 
 DEADLINES_ACTOR = "system:deadlines"
 
@@ -112,14 +111,9 @@ class DeadlinesJob:
         return report
 
     def _remind(self, violation: Violation, now: datetime, report: DeadlinesReport) -> None:
-        owner = self._registry.lookup(violation.plate)
-        phone = owner.owner_phone if owner else None
-        sms_status = sms_status_for(phone)
-        # The language the notice went out in, else the registry's.
-        language = language_of(violation.language or (owner.language if owner else None))
-        # Rendered before the claim: a reminder that cannot be written fails with nothing recorded.
-        notice = render_notice(notice_facts(violation, self._portal_base_url), language, "reminder") \
-            if sms_status is SmsStatus.SENT else None
+        # In the language the notice went out in, else the registry's; rendered before the claim.
+        phone, sms_status, _, notice = owner_notice(self._registry, violation, self._portal_base_url, "reminder",
+                                                    language=violation.language)
         # Claimed before it is sent, unlike Notify's notice: the owner already has the notice, so a
         # reminder lost to a crash between claim and Publish costs less than one sent on every run.
         if not self._violations.claim_reminder(violation.violation_id, expected=violation.status, at=now,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from murur.errors import InvalidPayload, TransientError, ViolationNotFound
-from murur.notices import NoticeFacts, is_e164, language_of, render_notice
+from murur.notices import Notice, NoticeFacts, NoticeKind, is_e164, language_of, render_notice
 from murur.registry import VehicleRegistry
 from murur.violations import SmsStatus, Violation, ViolationsRepository
 from murur.workflow import NotifyInput, NotifyResult
@@ -108,13 +108,7 @@ class Notifier:
         if violation.notified_at is not None:
             return _recorded(violation)
 
-        owner = self._registry.lookup(violation.plate)
-        language = language_of(owner.language if owner else None)
-        phone = owner.owner_phone if owner else None
-        sms_status = sms_status_for(phone)
-        # Rendered before anything is sent: a notice that cannot be written fails with nothing out.
-        notice = render_notice(notice_facts(violation, self._portal_base_url), language) \
-            if sms_status is SmsStatus.SENT else None
+        phone, sms_status, language, notice = owner_notice(self._registry, violation, self._portal_base_url)
         # The portal event goes first: the portal keys violations by id, so a repeated event is
         # harmless, and the SMS is then the last step before the record.
         self._portal.violation_issued(violation, portal_url=self._portal_base_url, sms_notice=notice is not None)
@@ -138,6 +132,26 @@ class Notifier:
         return NotifyResult(violation_id=violation_id, sms_sent=sms_status is SmsStatus.SENT,
                             sms_message_id=message_id, sms_segments=segments, language=language,
                             portal_event_sent=True, notified_at=notified_at)
+
+
+class OwnerNotice(NamedTuple):
+    phone: str | None
+    sms_status: SmsStatus
+    language: str
+    notice: Notice | None  # None when the owner cannot receive an SMS
+
+
+def owner_notice(registry: VehicleRegistry, violation: Violation, portal_base_url: str, kind: NoticeKind = "sms",
+                 language: str | None = None) -> OwnerNotice:
+    """Whom to tell and what: in `language` if given, else the registry's. Rendered before anything is
+    written or sent, so a notice that cannot be written fails with nothing out."""
+    owner = registry.lookup(violation.plate)
+    phone = owner.owner_phone if owner else None
+    sms_status = sms_status_for(phone)
+    chosen = language_of(language or (owner.language if owner else None))
+    notice = render_notice(notice_facts(violation, portal_base_url), chosen, kind) \
+        if sms_status is SmsStatus.SENT else None
+    return OwnerNotice(phone, sms_status, chosen, notice)
 
 
 def sms_status_for(phone: str | None) -> SmsStatus:
