@@ -43,10 +43,14 @@ def translated() -> dict[str, Any]:
 
 
 def test_cfn_lint_passes() -> None:
-    from cfnlint.api import lint_all
+    from cfnlint.api import ManualArgs, lint
+    from cfnlint.helpers import REGIONS as ALL_REGIONS
 
+    # Every region but China's: Cognito (the officers' sign-in) is not offered there.
+    regions = [region for region in ALL_REGIONS if not region.startswith("cn-")]
+    matches = lint(TEMPLATE_PATH.read_text(), config=ManualArgs(include_experimental=True, regions=regions))
     # Errors and warnings, as the cfn-lint command fails on; informational notes are advice.
-    problems = [match for match in lint_all(TEMPLATE_PATH.read_text()) if match.rule.id[0] in "EW"]
+    problems = [match for match in matches if match.rule.id[0] in "EW"]
     assert problems == [], "\n".join(str(problem) for problem in problems)
 
 
