@@ -96,8 +96,10 @@ class EvidenceStore:
         digest = sha256_hex(data)
         # S3 checks the upload against the digest and keeps it (GetObjectAttributes), so the copy can
         # be verified later without the violation record. (moto ignores the checksum; the tests
-        # compare the stored bytes with the recorded digest instead.)
+        # compare the stored bytes with the recorded digest instead.) The bucket has Object Lock with
+        # a default retention, which refuses a PUT without an integrity header: ChecksumAlgorithm names it.
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                            ChecksumAlgorithm="SHA256",
                             ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode(),
                             Metadata={"sha256": digest})
         return StoredEvidence(key, digest)

@@ -161,10 +161,20 @@ class LocalStack:
     def _create_bucket(self, logical_id: str, properties: dict[str, Any]) -> None:
         s3 = self.client("s3")
         bucket = self.name(logical_id)
+        # Object Lock can only be enabled when the bucket is created.
+        lock = {"ObjectLockEnabledForBucket": True} if properties.get("ObjectLockEnabled") else {}
         if self.region == "us-east-1":
-            s3.create_bucket(Bucket=bucket)
+            s3.create_bucket(Bucket=bucket, **lock)
         else:
-            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}, **lock)
+        if lock and "ObjectLockConfiguration" in properties:
+            configuration = properties["ObjectLockConfiguration"]
+            retention = configuration["Rule"]["DefaultRetention"]
+            s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+                "ObjectLockEnabled": configuration["ObjectLockEnabled"],
+                "Rule": {"DefaultRetention": {"Mode": retention["Mode"], **{
+                    unit: int(retention[unit]) for unit in ("Days", "Years") if unit in retention}}},
+            })
         if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         if "PublicAccessBlockConfiguration" in properties:
