@@ -21,6 +21,10 @@ ENV_PORTAL_EVENT_BUS = "PORTAL_EVENT_BUS"
 ENV_FINE_SCHEDULE_PARAMETER = "FINE_SCHEDULE_PARAMETER"
 ENV_AUTO_ISSUE_THRESHOLD = "AUTO_ISSUE_THRESHOLD"
 ENV_PORTAL_BASE_URL = "PORTAL_BASE_URL"
+ENV_ANALYTICS_TABLE = "ANALYTICS_TABLE"
+ENV_ANALYTICS_BUCKET = "ANALYTICS_BUCKET"
+ENV_SECTIONS_TABLE = "SECTIONS_TABLE"
+ENV_SECTION_PASSAGES_TABLE = "SECTION_PASSAGES_TABLE"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,12 @@ class Settings:
     fine_schedule_parameter: str
     portal_base_url: str
     auto_issue_threshold: float | None
+    # Analytics (the aggregation, black-spot and export functions, the officers' black-spot route).
+    analytics_table: str
+    analytics_bucket: str
+    # Section control only (SectionControlFunction's own environment).
+    sections_table: str
+    section_passages_table: str
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -54,6 +64,10 @@ class Settings:
             fine_schedule_parameter=os.environ.get(ENV_FINE_SCHEDULE_PARAMETER, ""),
             portal_base_url=os.environ.get(ENV_PORTAL_BASE_URL, "https://khidmati.gov.mr/murur"),
             auto_issue_threshold=float(threshold) if threshold else None,
+            analytics_table=os.environ.get(ENV_ANALYTICS_TABLE, ""),
+            analytics_bucket=os.environ.get(ENV_ANALYTICS_BUCKET, ""),
+            sections_table=os.environ.get(ENV_SECTIONS_TABLE, ""),
+            section_passages_table=os.environ.get(ENV_SECTION_PASSAGES_TABLE, ""),
         )
 
 
