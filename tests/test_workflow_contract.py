@@ -31,6 +31,7 @@ def _selected_fields(state: dict[str, Any]) -> set[str]:
     [
         ("RecognizePlate", "$.recognition", workflow.RecognitionResult),
         ("IssueViolation", "$.violation", workflow.IssueResult),
+        ("SectionControl", "$.violation", workflow.IssueResult),
         ("Notify", "$.notification", workflow.NotifyResult),
     ],
 )

@@ -32,8 +32,9 @@ def _lambda_tasks(states: dict[str, Any]) -> dict[str, Any]:
     return {name: state for name, state in _tasks(states).items() if ":::lambda:invoke" in state["Resource"]}
 
 
-def test_lambda_tasks_are_the_four_functions(states: dict[str, Any]) -> None:
-    assert set(_lambda_tasks(states)) == {"RecognizePlate", "RequestReview", "IssueViolation", "Notify"}
+def test_lambda_tasks_are_the_five_functions(states: dict[str, Any]) -> None:
+    assert set(_lambda_tasks(states)) == {"RecognizePlate", "RequestReview", "IssueViolation", "SectionControl",
+                                          "Notify"}
 
 
 def test_every_lambda_task_retries_transient_errors_and_catches_everything(states: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ FUNCTIONS = {
     "NotifyFunction": "notify",
     "RequestReviewFunction": "request_review",
     "DeadlinesFunction": "deadlines",
+    "SectionControlFunction": "section_control",
 }
 
 
@@ -138,6 +139,18 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
         **_table("ReviewsTable", DYNAMODB_CRUD),
         **_table("FramesTable", DYNAMODB_CRUD),
     },
+    "SectionControlFunction": {
+        **_table("SectionsTable", DYNAMODB_READ),
+        # Passages are added and looked up, never changed or deleted (their TTL removes them).
+        "SectionPassagesTable": {"dynamodb:PutItem", "dynamodb:Query"},
+        # Then what IssueViolation may: a section's violation is issued the same way.
+        **_bucket("FramesBucket", S3_READ),
+        "EvidenceBucket/evidence/*": {"s3:PutObject"},
+        **_table("VehiclesTable", DYNAMODB_READ),
+        **_table("ViolationsTable", DYNAMODB_CRUD),
+        **_table("FramesTable", DYNAMODB_CRUD),
+        "FineScheduleParameter": {"ssm:GetParameter"},
+    },
     "DeadlinesFunction": {
         **_table("VehiclesTable", DYNAMODB_READ),
         # Reads through status-index; writes only conditional updates on the table itself.
@@ -160,7 +173,7 @@ def test_each_function_role_grants_only_what_the_function_needs(translated: dict
     }
 
 
-def test_state_machine_role_invokes_the_four_task_functions_and_updates_two_tables(translated: dict[str, Any]) -> None:
+def test_state_machine_role_invokes_the_five_task_functions_and_updates_two_tables(translated: dict[str, Any]) -> None:
     actual = grants(translated["FramePipelineRole"])
     log_delivery = actual.pop("*")
     assert all(action.startswith("logs:") for action in log_delivery)
@@ -169,6 +182,7 @@ def test_state_machine_role_invokes_the_four_task_functions_and_updates_two_tabl
         "IssueViolationFunction*": {"lambda:InvokeFunction"},
         "NotifyFunction*": {"lambda:InvokeFunction"},
         "RequestReviewFunction*": {"lambda:InvokeFunction"},
+        "SectionControlFunction*": {"lambda:InvokeFunction"},
         "FramesTable": {"dynamodb:UpdateItem"},
         "ReviewsTable": {"dynamodb:UpdateItem"},
     }
@@ -232,6 +246,10 @@ TABLE_KEYS = {
         "status-index": ("status", "deadline_at"),
     }),
     "ReviewsTable": ({"frame_id"}, {"status-index": ("status", "requested_at")}),
+    "SectionsTable": ({"section_id"}, {
+        "entry-camera-index": ("entry_camera_id",),
+        "exit-camera-index": ("exit_camera_id",),
+    }),
 }
 
 

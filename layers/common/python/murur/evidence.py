@@ -7,14 +7,17 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from murur.frames import sha256_hex
 from murur.workflow import FrameRef, ViolationType
+
+if TYPE_CHECKING:
+    from murur.sections import SectionOffence
 
 _BOX_COLOUR = (255, 40, 40)
 _BANNER_COLOUR = (0, 0, 0)
@@ -73,6 +76,52 @@ def annotate(image_bytes: bytes, *, frame: FrameRef, violation_id: str, plate_te
         draw.text(label_at, plate_text, fill=_BOX_COLOUR, font=font)
     for row, line in enumerate(lines):
         draw.text((font_size // 2, height + font_size // 2 + row * (font_size + font_size // 2)), line,
+                  fill=_TEXT_COLOUR, font=font)
+    return _jpeg(canvas)
+
+
+def _milliseconds(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d} UTC"
+
+
+def annotate_section(entry_image: bytes, exit_image: bytes, *, offence: "SectionOffence", violation_id: str,
+                     read_source: str) -> bytes:
+    """Both passages, entry above exit, each plate boxed, and a banner with what the average speed
+    was computed from: times as the cameras stamped them, the clock allowance, the distance."""
+    section, judgement = offence.section, offence.judgement
+    pictures = []
+    for image_bytes, passage in ((entry_image, offence.entry), (exit_image, offence.exit)):
+        picture = _upright(image_bytes)
+        if passage.box is not None:
+            draw = ImageDraw.Draw(picture)
+            draw.rectangle(passage.box, outline=_BOX_COLOUR, width=max(2, picture.width // 400))
+        pictures.append(picture)
+    width = max(picture.width for picture in pictures)
+    font_size = max(12, pictures[-1].height // 48)
+    font = ImageFont.truetype(str(_BANNER_FONT), font_size)
+    lines = [
+        f"{violation_id}   SECTION_SPEEDING average {judgement.average_speed_kmh:g} km/h, "
+        f"limit {section.limit_kmh} km/h (tolerance {section.tolerance_kmh} km/h)",
+        f"Plate {offence.plate} (read by {read_source})   Section {section.section_id} {section.name}, "
+        f"{section.distance_m} m",
+        f"Entry {offence.entry.camera_id} {_milliseconds(offence.entry.captured_at)}   "
+        f"Exit {offence.exit.camera_id} {_milliseconds(offence.exit.captured_at)}",
+        f"Elapsed {judgement.elapsed_seconds:.3f} s + 2 x {section.clock_skew_seconds:g} s clock allowance = "
+        f"{judgement.credited_seconds:.3f} s   {section.distance_m} m / {judgement.credited_seconds:.3f} s",
+        f"Entry SHA-256 {offence.entry.frame.sha256}",
+        f"Exit SHA-256 {offence.exit.frame.sha256}",
+    ]
+    pictures_height = sum(picture.height for picture in pictures)
+    banner_height = (font_size + font_size // 2) * len(lines) + font_size
+    canvas = Image.new("RGB", (width, pictures_height + banner_height), _BANNER_COLOUR)
+    draw = ImageDraw.Draw(canvas)
+    top = 0
+    for label, picture in zip(("ENTRY", "EXIT"), pictures):
+        canvas.paste(picture, (0, top))
+        draw.text((font_size // 2, top + font_size // 2), label, fill=_BOX_COLOUR, font=font)
+        top += picture.height
+    for row, line in enumerate(lines):
+        draw.text((font_size // 2, top + font_size // 2 + row * (font_size + font_size // 2)), line,
                   fill=_TEXT_COLOUR, font=font)
     return _jpeg(canvas)
 

@@ -25,6 +25,7 @@ class FrameStatus(StrEnum):
     REVIEW_EXPIRED = "REVIEW_EXPIRED"
     VIOLATION_ISSUED = "VIOLATION_ISSUED"
     UNKNOWN_PLATE = "UNKNOWN_PLATE"
+    SECTION_PASSAGE = "SECTION_PASSAGE"  # a section camera's passage that is (so far) no offence: murur.sections
     FAILED = "FAILED"
 
 

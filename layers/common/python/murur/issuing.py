@@ -14,10 +14,18 @@ from murur import evidence
 from murur.errors import InvalidPayload, TransientError, ViolationIdClash
 from murur.frames import FramesRepository, FrameStatus, FrameStore
 from murur.fines import FineSchedule
-from murur.lifecycle import ISSUE_ACTOR, officer_actor
+from murur.lifecycle import ISSUE_ACTOR, SECTION_ACTOR, officer_actor
 from murur.registry import VehicleRegistry, normalise_plate
-from murur.violations import Violation, ViolationsRepository, ViolationStatus, violation_id_for
-from murur.workflow import IssueInput, IssueOutcome, IssueResult, ViolationType
+from murur.sections import SectionOffence
+from murur.violations import (
+    SectionRecord,
+    Violation,
+    ViolationsRepository,
+    ViolationStatus,
+    section_violation_id_for,
+    violation_id_for,
+)
+from murur.workflow import FrameRef, IssueInput, IssueOutcome, IssueResult, ViolationType
 
 
 class FineScheduleSource(Protocol):
@@ -67,8 +75,7 @@ class ViolationIssuer:
 
         image = self._frame_store.read_frame(frame)
         box = task.recognition.best.box if task.recognition.best else None
-        extension = "png" if frame.content_type == "image/png" else "jpg"
-        original = self._evidence.put(violation_id, f"frame.{extension}", image, frame.content_type)
+        original = self._evidence.put(violation_id, f"frame.{_extension(frame)}", image, frame.content_type)
         annotated = self._evidence.put(
             violation_id, "annotated.jpg",
             evidence.annotate(image, frame=frame, violation_id=violation_id, plate_text=plate,
@@ -124,15 +131,124 @@ class ViolationIssuer:
         self._frames.set_status(frame.frame_id, FrameStatus.VIOLATION_ISSUED, issued_at, violation_id=violation_id)
         return IssueResult(outcome=IssueOutcome.ISSUED, violation_id=violation_id, plate_text=plate, notify=True)
 
-    def _already_issued(self, earlier: Violation, task: IssueInput) -> IssueResult:
-        if earlier.frame_id != task.frame.frame_id:
+    def issue_section(self, offence: SectionOffence, task: IssueInput) -> IssueResult:
+        """A section's pair over the limit: one violation on the exit frame, both frames as evidence.
+
+        The id comes from the section and the exit frame (section_violation_id_for), written with the
+        same conditional put as any violation: the pair processed twice gives one violation.
+        """
+        section, entry, exit_ = offence.section, offence.entry, offence.exit
+        frame = exit_.frame
+        violation_id = section_violation_id_for(section.section_id, frame)
+        plate = offence.plate
+        earlier = self._violations.get(violation_id)
+        if earlier is not None:
+            return self._already_issued(earlier, task, frame_ids=(frame.frame_id, entry.frame_id))
+
+        vehicle = self._registry.lookup(plate)
+        if vehicle is None:
+            self._frames.set_status(task.frame.frame_id, FrameStatus.UNKNOWN_PLATE, self._clock(), plate=plate,
+                                    read_source=_read_source(task), section_id=section.section_id)
+            return IssueResult(outcome=IssueOutcome.UNKNOWN_PLATE, plate_text=plate, notify=False)
+
+        schedule = self._fines.get()
+        average = offence.judgement.average_speed_kmh
+        if average is None:
+            raise InvalidPayload("a section offence needs an average speed")
+        amount = schedule.amount_mru(ViolationType.SECTION_SPEEDING, average - section.limit_kmh)
+        # An officer who decided either plate had a hand in the read.
+        officer = exit_.reviewer or entry.reviewer
+        read_source = "officer" if officer else "model"
+
+        entry_image = self._frame_store.read_frame(entry.frame)
+        exit_image = self._frame_store.read_frame(frame)
+        entry_original = self._evidence.put(violation_id, f"entry.{_extension(entry.frame)}", entry_image,
+                                            entry.frame.content_type)
+        original = self._evidence.put(violation_id, f"frame.{_extension(frame)}", exit_image, frame.content_type)
+        annotated = self._evidence.put(
+            violation_id, "annotated.jpg",
+            evidence.annotate_section(entry_image, exit_image, offence=offence, violation_id=violation_id,
+                                      read_source=read_source),
+            "image/jpeg",
+        )
+        crop = (self._evidence.put(violation_id, "plate.jpg", evidence.plate_crop(exit_image, exit_.box), "image/jpeg")
+                if exit_.box else None)
+        confidences = [c for c in (entry.read_confidence, exit_.read_confidence) if c is not None]
+
+        issued_at = self._clock()
+        violation = Violation(
+            violation_id=violation_id,
+            status=ViolationStatus.ISSUED,
+            violation_type=ViolationType.SECTION_SPEEDING,
+            plate=plate,
+            owner_nni=vehicle.owner_nni,
+            amount_mru=amount,
+            issued_at=issued_at,
+            deadline_at=schedule.deadline(issued_at),
+            captured_at=frame.captured_at,
+            camera_id=frame.camera_id,
+            place=section.name,
+            region_code=frame.region_code,
+            measured_speed_kmh=average,
+            speed_limit_kmh=section.limit_kmh,
+            lane=frame.lane,
+            frame_id=frame.frame_id,
+            frame_bucket=frame.bucket,
+            frame_key=frame.key,
+            frame_sha256=frame.sha256,
+            evidence_bucket=self._evidence.bucket,
+            evidence_frame_key=original.key,
+            evidence_frame_sha256=original.sha256,
+            evidence_annotated_key=annotated.key,
+            evidence_annotated_sha256=annotated.sha256,
+            evidence_plate_key=crop.key if crop else None,
+            evidence_plate_sha256=crop.sha256 if crop else None,
+            model_version=exit_.model_version,
+            read_confidence=min(confidences) if confidences else None,
+            read_source=read_source,
+            reviewer=officer,
+            execution_arn=task.execution_arn,
+            section=SectionRecord(
+                section_id=section.section_id, name=section.name, distance_m=section.distance_m,
+                limit_kmh=section.limit_kmh, tolerance_kmh=section.tolerance_kmh,
+                clock_skew_seconds=section.clock_skew_seconds, entry_camera_id=section.entry_camera_id,
+                exit_camera_id=section.exit_camera_id, entry_frame_id=entry.frame_id,
+                entry_captured_at=entry.captured_at, entry_frame_bucket=entry.frame.bucket,
+                entry_frame_key=entry.frame.key, entry_frame_sha256=entry.frame.sha256,
+                entry_read_source="officer" if entry.reviewer else "model", entry_reviewer=entry.reviewer,
+                evidence_entry_frame_key=entry_original.key, evidence_entry_frame_sha256=entry_original.sha256,
+                elapsed_seconds=offence.judgement.elapsed_seconds,
+                credited_seconds=offence.judgement.credited_seconds, average_speed_kmh=average,
+            ),
+        )
+        actor = officer_actor(officer) if officer else SECTION_ACTOR
+        frame_ids = (frame.frame_id, entry.frame_id)
+        if not self._violations.put_new(violation, actor=actor):
+            earlier = self._violations.get(violation_id)
+            if earlier is None:
+                raise TransientError(f"violation {violation_id} was neither written nor readable; retry")
+            return self._already_issued(earlier, task, frame_ids=frame_ids)
+        for frame_id in frame_ids:
+            self._frames.set_status(frame_id, FrameStatus.VIOLATION_ISSUED, issued_at, violation_id=violation_id)
+        return IssueResult(outcome=IssueOutcome.ISSUED, violation_id=violation_id, plate_text=plate, notify=True)
+
+    def _already_issued(self, earlier: Violation, task: IssueInput,
+                        frame_ids: tuple[str, ...] | None = None) -> IssueResult:
+        """`frame_ids`: the frames the violation is made of, its own frame first (default: the task's)."""
+        frame_ids = frame_ids or (task.frame.frame_id,)
+        if earlier.frame_id != frame_ids[0]:
             raise ViolationIdClash(f"reference {earlier.violation_id} already belongs to another frame")
-        # The earlier attempt may have stopped before marking the frame; marking again changes nothing.
-        self._frames.set_status(task.frame.frame_id, FrameStatus.VIOLATION_ISSUED, earlier.issued_at,
-                                violation_id=earlier.violation_id)
+        # The earlier attempt may have stopped before marking the frames; marking again changes nothing.
+        for frame_id in frame_ids:
+            self._frames.set_status(frame_id, FrameStatus.VIOLATION_ISSUED, earlier.issued_at,
+                                    violation_id=earlier.violation_id)
         # Notify checks for itself whether the owner was already told.
         return IssueResult(outcome=IssueOutcome.ALREADY_ISSUED, violation_id=earlier.violation_id,
                            plate_text=earlier.plate, notify=True)
+
+
+def _extension(frame: FrameRef) -> str:
+    return "png" if frame.content_type == "image/png" else "jpg"
 
 
 def _read_source(task: IssueInput) -> str:

@@ -15,6 +15,7 @@ from murur.errors import TransitionRefused
 
 # Actors named in the history: the system's own steps, or a person ("officer:<id>").
 ISSUE_ACTOR = "system:issue_violation"
+SECTION_ACTOR = "system:section_control"  # a section's average speed (murur.sections)
 NOTIFY_ACTOR = "system:notify"
 
 

@@ -52,6 +52,7 @@ _OFFENCES: dict[Language, dict[ViolationType, str]] = {
         ViolationType.WRONG_WAY: "السير في الاتجاه الممنوع",
         ViolationType.BUS_LANE: "السير في ممر الحافلات",
         ViolationType.STOP_LINE: "تجاوز خط التوقف",
+        ViolationType.SECTION_SPEEDING: "سرعة متوسطة",
     },
     "fr": {
         ViolationType.SPEEDING: "excès de vitesse",
@@ -61,6 +62,7 @@ _OFFENCES: dict[Language, dict[ViolationType, str]] = {
         ViolationType.WRONG_WAY: "sens interdit",
         ViolationType.BUS_LANE: "voie des bus",
         ViolationType.STOP_LINE: "ligne de stop franchie",
+        ViolationType.SECTION_SPEEDING: "vitesse moyenne",
     },
 }
 _SPEEDS: dict[Language, str] = {"ar": "{measured:g} كم/س والحد {limit:g}", "fr": "{measured:g} km/h pour {limit:g}"}
@@ -123,7 +125,8 @@ def _template(language: Language, kind: NoticeKind) -> Template:
 
 def offence(language: Language, facts: NoticeFacts) -> str:
     name = _OFFENCES[language][facts.violation_type]
-    if facts.violation_type is ViolationType.SPEEDING and facts.measured_speed_kmh and facts.speed_limit_kmh:
+    speed_offences = (ViolationType.SPEEDING, ViolationType.SECTION_SPEEDING)
+    if facts.violation_type in speed_offences and facts.measured_speed_kmh and facts.speed_limit_kmh:
         speeds = _SPEEDS[language].format(measured=facts.measured_speed_kmh, limit=facts.speed_limit_kmh)
         return f"{name} {speeds}"
     return name

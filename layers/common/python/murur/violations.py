@@ -32,12 +32,56 @@ def violation_id_for(frame: FrameRef) -> str:
 
     Derived from the frame only, so a retried IssueViolation writes the same item.
     """
-    number = int.from_bytes(hashlib.sha256(frame.frame_id.encode()).digest()[:8], "big")
+    return _reference(frame.frame_id, frame.captured_at)
+
+
+def section_violation_id_for(section_id: str, exit_frame: FrameRef) -> str:
+    """The reference of a section-speeding violation: from the section and its exit frame only.
+
+    One exit passage ends one trip, so the same pair processed twice, or the exit matched again
+    from an entry decided later, gives the same item (murur.sections).
+    """
+    return _reference(f"section:{section_id}:{exit_frame.frame_id}", exit_frame.captured_at)
+
+
+def _reference(seed: str, captured_at: datetime) -> str:
+    number = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
     characters = []
     for _ in range(_REFERENCE_CHARACTERS):
         number, index = divmod(number, 32)
         characters.append(_REFERENCE_ALPHABET[index])
-    return f"MR{frame.captured_at:%y}-{''.join(characters)}"
+    return f"MR{captured_at:%y}-{''.join(characters)}"
+
+
+class SectionRecord(BaseModel):
+    """A section-speeding violation's second passage and its computation (murur.sections).
+
+    The violation's own frame fields are the exit passage; these are the entry passage, the
+    section as configured when the offence was judged, and the times and speed it was judged on.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    section_id: str
+    name: str
+    distance_m: int
+    limit_kmh: int
+    tolerance_kmh: int
+    clock_skew_seconds: float
+    entry_camera_id: str
+    exit_camera_id: str
+    entry_frame_id: str
+    entry_captured_at: AwareDatetime
+    entry_frame_bucket: str
+    entry_frame_key: str
+    entry_frame_sha256: str
+    entry_read_source: Literal["model", "officer"]
+    entry_reviewer: str | None = None
+    evidence_entry_frame_key: str
+    evidence_entry_frame_sha256: str
+    elapsed_seconds: float  # exit captured-at minus entry captured-at
+    credited_seconds: float  # elapsed + twice the clock allowance: what the average is computed from
+    average_speed_kmh: float  # rounded down to 0.1 km/h
 
 
 class Violation(BaseModel):
@@ -76,6 +120,8 @@ class Violation(BaseModel):
     read_source: Literal["model", "officer"]
     reviewer: str | None = None
     execution_arn: str
+    # Section control only: the entry passage and the average-speed computation.
+    section: SectionRecord | None = None
     notified_at: AwareDatetime | None = None
     sms_status: SmsStatus | None = None
     sms_message_id: str | None = None

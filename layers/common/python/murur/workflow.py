@@ -35,6 +35,9 @@ class ViolationType(StrEnum):
     WRONG_WAY = "WRONG_WAY"
     BUS_LANE = "BUS_LANE"
     STOP_LINE = "STOP_LINE"
+    # Average speed between two cameras (murur.sections). A section camera's frame is a passage of
+    # any vehicle, not yet an offence: SectionControl decides once both passages are known.
+    SECTION_SPEEDING = "SECTION_SPEEDING"
 
 
 class FrameRef(_Payload):
@@ -107,6 +110,10 @@ class IssueOutcome(StrEnum):
     ISSUED = "ISSUED"
     ALREADY_ISSUED = "ALREADY_ISSUED"  # a retried task found its own earlier write
     UNKNOWN_PLATE = "UNKNOWN_PLATE"  # not in the registry: recorded for follow-up, nobody to notify
+    # SectionControl only (murur.sections): a passage with no partner within the window (yet), and a
+    # pair whose average speed is within the section's limit and tolerance. Nothing issued.
+    SECTION_PASSAGE = "SECTION_PASSAGE"
+    WITHIN_LIMIT = "WITHIN_LIMIT"
 
 
 class IssueResult(_Payload):

@@ -60,11 +60,33 @@ VEHICLES = [
 
 UNKNOWN_PLATES = ["7777ZZ05", "8006QX11"]
 
+# Section control (murur.sections): two cameras 5.2 km apart on the Nouakchott-Rosso road, southbound.
+# Kept apart from CAMERAS: they photograph every passing vehicle, not offences.
+SECTION_CAMERAS = [
+    DemoCamera("RSO-RN2-K12", "ACTIVE", "RN2 Nouakchott-Rosso km 12", "Route nationale 2", "00",
+               17.9668, -15.9261, 90, "2026-01-15T08:00:00+00:00"),
+    DemoCamera("RSO-RN2-K17", "ACTIVE", "RN2 Nouakchott-Rosso km 17", "Route nationale 2", "06",
+               17.9215, -15.9139, 90, "2026-01-15T08:00:00+00:00"),
+]
+
+SECTIONS = [
+    # 5 200 m at 90 km/h take 208 s. Shorter than 90 s would mean over 200 km/h (a misread or a
+    # cloned plate), longer than 30 minutes a stop on the way: neither is paired.
+    {"section_id": "RN2-NKC-RSO-K12-K17", "status": "ACTIVE", "name": "RN2 Nouakchott-Rosso km 12-17",
+     "road": "Route nationale 2", "entry_camera_id": "RSO-RN2-K12", "exit_camera_id": "RSO-RN2-K17",
+     "distance_m": 5200, "limit_kmh": 90, "tolerance_kmh": 5, "min_seconds": 90, "max_seconds": 1800,
+     "clock_skew_seconds": 1.0},
+]
+
 def seed_registry(stack: Any) -> None:
-    """Write the demo cameras and vehicles into a provisioned LocalStack."""
+    """Write the demo cameras, sections and vehicles into a provisioned LocalStack."""
     dynamodb = stack.client("dynamodb")
     for camera in CAMERAS:
         dynamodb.put_item(TableName=stack.name("CamerasTable"), Item=to_item(asdict(camera)))
+    for camera in SECTION_CAMERAS:
+        dynamodb.put_item(TableName=stack.name("CamerasTable"), Item=to_item(asdict(camera)))
+    for section in SECTIONS:
+        dynamodb.put_item(TableName=stack.name("SectionsTable"), Item=to_item(section))
     for vehicle in VEHICLES:
         dynamodb.put_item(TableName=stack.name("VehiclesTable"), Item=to_item(asdict(vehicle)))
 

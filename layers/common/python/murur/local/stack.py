@@ -157,6 +157,11 @@ class LocalStack:
         dynamodb = self.client("dynamodb")
         dynamodb.create_table(**request)
         dynamodb.get_waiter("table_exists").wait(TableName=request["TableName"], WaiterConfig={"Delay": 0.01})
+        if "TimeToLiveSpecification" in properties:
+            # moto records the setting but never expires items; readers check expiry themselves,
+            # as they must on DynamoDB too (its TTL deletes lazily).
+            dynamodb.update_time_to_live(TableName=request["TableName"],
+                                         TimeToLiveSpecification=properties["TimeToLiveSpecification"])
 
     def _create_bucket(self, logical_id: str, properties: dict[str, Any]) -> None:
         s3 = self.client("s3")

@@ -1,0 +1,172 @@
+"""Section (average-speed) control on the local stack: two cameras of the demo section on the RN2
+(Nouakchott-Rosso, km 12 and km 17, 5 200 m, limit 90 km/h, tolerance 5 km/h, 1 s clock allowance
+per camera), frames uploaded as the cameras would, the real state machine and handlers."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import murur
+from murur.local import LocalStack
+from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_jpeg
+from murur.local.operator import decide_review, table_items, wait_after_decision
+from murur.local.seed import SECTIONS, vehicle
+from murur.workflow import ViolationType
+
+pytestmark = pytest.mark.skipif(
+    not (Path(murur.__file__).parent / "alpr" / "models" / "model_card.json").exists(),
+    reason="the plate reader's models are not in the tree",
+)
+
+SECTION = SECTIONS[0]
+ENTRY, EXIT = SECTION["entry_camera_id"], SECTION["exit_camera_id"]
+ENTERED_AT = datetime(2026, 11, 28, 10, 0, 5, 400000, tzinfo=UTC)
+# A deployment's validated threshold, as in test_chain.py: the confident path without an officer.
+DEPLOYMENT_THRESHOLD = "0.95"
+PLATE = "1907KN00"
+
+
+@functools.cache
+def confident_scenes(plate: str) -> tuple[bytes, bytes]:
+    """Two different clean scenes of `plate` the shipped reader reads right and confidently (so the
+    chain takes the confident path; the reader's accuracy is measured elsewhere)."""
+    from murur.alpr import PlateReader
+
+    reader, found = PlateReader.default(), []
+    for seed in range(80):
+        body = scene_jpeg(seed, [plate], clean=True)
+        reads = reader.read(body)
+        if reads and reads[0].text == plate and reads[0].confidence >= float(DEPLOYMENT_THRESHOLD):
+            found.append(body)
+            if len(found) == 2:
+                return found[0], found[1]
+    pytest.fail(f"fewer than two of 80 clean scenes of {plate} are read right and confidently")
+
+
+def passage(camera_id: str, at: datetime, body: bytes, vendor_frame_id: str) -> CameraUpload:
+    return CameraUpload(frame_key(camera_id, at, vendor_frame_id), body,
+                        camera_metadata(at, ViolationType.SECTION_SPEEDING, lane=1))
+
+
+def drive(stack: LocalStack, seconds: float, *, plate: str = PLATE, entry: bool = True) -> tuple[CameraUpload, ...]:
+    """One vehicle through the section in `seconds` (camera clocks), entry then exit."""
+    entry_body, exit_body = confident_scenes(plate)
+    uploads = []
+    if entry:
+        uploads.append(passage(ENTRY, ENTERED_AT, entry_body, "P000001"))
+    uploads.append(passage(EXIT, ENTERED_AT + timedelta(seconds=seconds), exit_body, "P000001"))
+    for upload in uploads:
+        stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata)
+        for execution in stack.wait_for_executions():
+            assert execution["status"] == "SUCCEEDED", execution
+    return tuple(uploads)
+
+
+def frames_by_camera(stack: LocalStack) -> dict[str, dict[str, Any]]:
+    return {frame["camera_id"]: frame for frame in table_items(stack, "FramesTable")}
+
+
+@pytest.fixture
+def stack(make_stack: Any) -> LocalStack:
+    return make_stack(AutoIssueThreshold=DEPLOYMENT_THRESHOLD)
+
+
+def test_a_pair_over_the_average_limit_is_one_violation_with_both_frames_as_evidence(stack: LocalStack) -> None:
+    entry_upload, exit_upload = drive(stack, 160)  # 5 200 m in 160 s (+2 s allowance): 115.5 km/h
+
+    (violation,) = table_items(stack, "ViolationsTable")
+    owner = vehicle(PLATE)
+    assert violation["violation_type"] == "SECTION_SPEEDING"
+    assert violation["plate"] == PLATE and violation["owner_nni"] == owner.owner_nni
+    assert violation["measured_speed_kmh"] == 115.5 and violation["speed_limit_kmh"] == 90
+    assert violation["amount_mru"] == 4000  # 25.5 km/h over: the 20-40 band
+    record = violation["section"]
+    assert record["section_id"] == SECTION["section_id"]
+    assert (record["elapsed_seconds"], record["credited_seconds"], record["average_speed_kmh"]) == (160, 162, 115.5)
+    assert violation["history"][0]["actor"] == "system:section_control"
+
+    # Both originals, byte for byte what the cameras uploaded, with their SHA-256; the picture shows both.
+    s3 = stack.client("s3")
+
+    def stored(key: str) -> bytes:
+        return s3.get_object(Bucket=violation["evidence_bucket"], Key=key)["Body"].read()
+
+    entry_bytes, exit_bytes = stored(record["evidence_entry_frame_key"]), stored(violation["evidence_frame_key"])
+    assert entry_bytes == entry_upload.body and exit_bytes == exit_upload.body
+    assert hashlib.sha256(entry_bytes).hexdigest() == record["evidence_entry_frame_sha256"] == record["entry_frame_sha256"]
+    assert hashlib.sha256(exit_bytes).hexdigest() == violation["evidence_frame_sha256"] == violation["frame_sha256"]
+    annotated = stored(violation["evidence_annotated_key"])
+    assert hashlib.sha256(annotated).hexdigest() == violation["evidence_annotated_sha256"]
+
+    frames = frames_by_camera(stack)
+    assert {frames[ENTRY]["status"], frames[EXIT]["status"]} == {"VIOLATION_ISSUED"}
+    assert frames[ENTRY]["violation_id"] == frames[EXIT]["violation_id"] == violation["violation_id"]
+    (sms,) = stack.sms_outbox()
+    assert sms["phone_number"] == owner.owner_phone and violation["violation_id"] in sms["message"]
+    assert "115.5" in sms["message"]
+
+
+def test_a_pair_within_the_limit_and_tolerance_issues_nothing(stack: LocalStack) -> None:
+    drive(stack, 196)  # 5 200 m in 198 s credited: 94.5 km/h, under 90 + 5
+
+    assert table_items(stack, "ViolationsTable") == []
+    assert stack.sms_outbox() == []
+    frames = frames_by_camera(stack)
+    assert {frames[ENTRY]["status"], frames[EXIT]["status"]} == {"SECTION_PASSAGE"}
+    assert frames[EXIT]["average_speed_kmh"] == 94.5
+
+
+def test_the_same_pair_processed_twice_is_one_violation_and_one_sms(stack: LocalStack) -> None:
+    drive(stack, 150)
+    exit_execution = next(e for e in stack.executions() if EXIT in e["name"])
+    started = stack.describe_execution(exit_execution["executionArn"])["input"]
+    # The exit frame's pipeline run a second time (a redriven or manually restarted execution).
+    again = stack.client("stepfunctions").start_execution(stateMachineArn=stack.state_machine_arn,
+                                                          name="exit-again", input=started)
+    assert stack.wait_for_execution(again["executionArn"])["status"] == "SUCCEEDED"
+
+    (violation,) = table_items(stack, "ViolationsTable")
+    assert violation["section"]["entry_frame_id"].startswith(ENTRY)
+    assert len(stack.sms_outbox()) == 1
+
+
+def test_a_plate_seen_at_the_exit_only_issues_nothing(stack: LocalStack) -> None:
+    drive(stack, 150, entry=False)
+
+    assert table_items(stack, "ViolationsTable") == []
+    assert stack.sms_outbox() == []
+    (frame,) = table_items(stack, "FramesTable")
+    assert frame["status"] == "SECTION_PASSAGE"
+    (stored,) = table_items(stack, "SectionPassagesTable")
+    assert stored["camera_plate"] == f"{EXIT}#{PLATE}" and stored["expires_at"] > ENTERED_AT.timestamp()
+
+
+def test_unsure_reads_wait_for_an_officer_and_the_pair_matches_in_whatever_order_they_are_decided(
+        make_stack: Any) -> None:
+    stack = make_stack()  # the shipped threshold: every read goes to an officer first
+    entry_body, exit_body = confident_scenes(PLATE)
+    for upload in (passage(ENTRY, ENTERED_AT, entry_body, "P000009"),
+                   passage(EXIT, ENTERED_AT + timedelta(seconds=140), exit_body, "P000009")):
+        stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata)
+    stack.wait_for_executions()
+    assert table_items(stack, "SectionPassagesTable") == []  # nothing is paired before a plate is decided
+    assert {frame["status"] for frame in table_items(stack, "FramesTable")} == {"REVIEW_PENDING"}
+
+    # The exit is decided first (nothing to pair yet), then the entry, with the plate typed by the officer.
+    wait_after_decision(stack, decide_review(stack, f"{EXIT}-P000009", "CONFIRMED", reviewer="officer-12"))
+    assert table_items(stack, "ViolationsTable") == []
+    wait_after_decision(stack, decide_review(stack, f"{ENTRY}-P000009", "CORRECTED", plate_text="1907 KN 00",
+                                             reviewer="officer-12"))
+
+    (violation,) = table_items(stack, "ViolationsTable")
+    assert violation["plate"] == PLATE
+    assert violation["read_source"] == "officer" and violation["reviewer"] == "officer-12"
+    assert violation["history"][0]["actor"] == "officer:officer-12"
+    assert violation["section"]["entry_read_source"] == "officer"
+    assert len(stack.sms_outbox()) == 1
