@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from murur.deadlines import DeadlinesJob
 from murur.errors import aws_errors_as_transient
 from murur.fines import SsmFineSchedule
-from murur.notifications import SmsGateway
+from murur.notifications import PortalEvents, SmsGateway
 from murur.registry import DynamoDBVehicleRegistry
 from murur.settings import settings
 from murur.violations import ViolationsRepository
@@ -33,6 +33,7 @@ def job() -> DeadlinesJob:
         violations=ViolationsRepository(dynamodb, config.violations_table),
         registry=DynamoDBVehicleRegistry(dynamodb, config.vehicles_table),
         sms=SmsGateway(boto3.client("sns")),
+        portal=PortalEvents(boto3.client("events"), config.portal_event_bus),
         schedule=SsmFineSchedule(boto3.client("ssm"), config.fine_schedule_parameter),
         portal_base_url=config.portal_base_url,
     )

@@ -14,7 +14,7 @@ from murur.lifecycle import NOTIFY_ACTOR, ViolationStatus
 from murur.violations import ViolationsRepository
 
 from .conftest import Account, load_function
-from .test_notify import ARABIC, sms_outbox
+from .test_notify import ARABIC, portal_events, sms_outbox
 from .test_violation_transitions import OWNER, violation
 
 S = ViolationStatus
@@ -28,6 +28,13 @@ def deadlines(account: Account) -> Any:
     account.table("VIOLATIONS_TABLE")
     account.parameter((Path(murur.__file__).parent / "fines_default.json").read_text())
     account.env("PORTAL_BASE_URL", "https://khidmati.gov.mr/murur")
+    bus = account.event_bus()
+    # The portal, seen from the test: a queue receiving every event on the bus.
+    sqs, events = account.client("sqs"), account.client("events")
+    queue_url = sqs.create_queue(QueueName="portal")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all", EventBusName=bus, EventPattern=json.dumps({"source": ["murur"]}))
+    events.put_targets(Rule="all", EventBusName=bus, Targets=[{"Id": "portal", "Arn": queue_arn}])
     account.put("VEHICLES_TABLE", OWNER)
     account.put("VEHICLES_TABLE", FRENCH_OWNER)
     return load_function("deadlines")
@@ -90,9 +97,15 @@ def test_a_violation_past_its_deadline_becomes_overdue_with_one_surcharge(
         (None, "ISSUED"), ("ISSUED", "NOTIFIED"), ("NOTIFIED", "OVERDUE")]
     assert item["history"][-1]["actor"] == "system:deadlines"
     assert sms_outbox() == []  # no reminder once the deadline has passed
+    (event,) = portal_events(account)
+    assert (event["source"], event["detail-type"]) == ("murur", "ViolationOverdue")
+    assert event["detail"]["violation_id"] == "MR26-AAAAAAAAAA"
+    assert (event["detail"]["surcharge_mru"], event["detail"]["amount_due_mru"]) == (2000, 6000)
+    assert OWNER["owner_phone"] not in json.dumps(event)
 
     assert invoke(deadlines, {}) == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0}
     assert stored(account)["MR26-AAAAAAAAAA"] == item
+    assert portal_events(account) == []  # the second run tells the portal nothing new
 
 
 def test_an_upheld_fine_surcharged_before_is_not_surcharged_again(

@@ -158,6 +158,7 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
         "ViolationsTable/index/*": DYNAMODB_READ,
         "FineScheduleParameter": {"ssm:GetParameter"},
         "*": {"sns:Publish"},
+        "PortalEventBus": {"events:PutEvents"},
     },
 }
 
@@ -185,6 +186,9 @@ def test_state_machine_role_invokes_the_five_task_functions_and_updates_two_tabl
         "SectionControlFunction*": {"lambda:InvokeFunction"},
         "FramesTable": {"dynamodb:UpdateItem"},
         "ReviewsTable": {"dynamodb:UpdateItem"},
+        # RecordNoticeUndelivered and ParkUndeliveredNotice.
+        "ViolationsTable": {"dynamodb:UpdateItem"},
+        "UndeliveredNoticesQueue": {"sqs:SendMessage"},
     }
 
 

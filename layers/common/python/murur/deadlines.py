@@ -6,7 +6,8 @@ conditional, so a run repeated, overlapping or retried changes nothing more:
 
 * the reminder is claimed (`reminded_at`, written only where it is absent) before it is sent;
 * the change to OVERDUE is conditional on the status it was decided on, and carries the surcharge
-  in the same update, written only where no surcharge is recorded yet.
+  in the same update, written only where no surcharge is recorded yet; the portal then gets a
+  ViolationOverdue event with the new amount due (only from the run whose update was applied).
 
 The decisions (`action_for`) are pure; `DeadlinesJob` applies them.
 """
@@ -22,7 +23,7 @@ from typing import Protocol
 from murur.errors import TransitionRefused
 from murur.fines import FineSchedule
 from murur.lifecycle import ViolationStatus
-from murur.notifications import SmsGateway, owner_notice
+from murur.notifications import PortalEvents, SmsGateway, owner_notice
 from murur.registry import VehicleRegistry
 from murur.violations import Violation, ViolationsRepository
 
@@ -85,6 +86,7 @@ class DeadlinesJob:
         violations: ViolationsRepository,
         registry: VehicleRegistry,
         sms: SmsGateway,
+        portal: PortalEvents,
         schedule: ScheduleSource,
         portal_base_url: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -92,6 +94,7 @@ class DeadlinesJob:
         self._violations = violations
         self._registry = registry
         self._sms = sms
+        self._portal = portal
         self._schedule = schedule
         self._portal_base_url = portal_base_url
         self._clock = clock
@@ -127,12 +130,19 @@ class DeadlinesJob:
             report.reminders_without_sms += 1
 
     def _overdue(self, violation: Violation, now: datetime, schedule: FineSchedule, report: DeadlinesReport) -> None:
+        charges = overdue_charges(violation, schedule)
         try:
             self._violations.transition(violation.violation_id, ViolationStatus.OVERDUE, actor=DEADLINES_ACTOR,
                                         at=now, reason="payment deadline passed", expected=violation.status,
-                                        set_once=overdue_charges(violation, schedule))
+                                        set_once=charges)
         except TransitionRefused:
             # Paid, contested or made OVERDUE by an overlapping run since the query.
             report.skipped += 1
             return
         report.overdue += 1
+        # After the update, so only the run that made it OVERDUE tells the portal. If this put fails,
+        # the function fails (DeadlinesFunctionErrorsAlarm) and the violation is already OVERDUE.
+        self._portal.violation_overdue(
+            violation, overdue_at=now,
+            surcharge_mru=charges["surcharge_mru"] if charges else violation.surcharge_mru,
+            amount_due_mru=charges["amount_due_mru"] if charges else violation.amount_due_mru)

@@ -51,6 +51,12 @@ class TransitionRefused(MururError):
     """A change of a violation's status that its lifecycle does not allow from the status it has now."""
 
 
+class SmsPublishFailed(MururError):
+    """SNS refused or did not answer an SMS Publish. Notify's own Retry backs off and tries again; after
+    the last try the notice is parked in the undelivered-notices queue (the message names the error
+    code only, never the number)."""
+
+
 class CorruptRecord(MururError):
     """A stored record does not match its model (named by field, never by value: records hold personal data)."""
 

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from murur.errors import InvalidPayload, TransientError, ViolationNotFound
+from botocore.exceptions import BotoCoreError, ClientError
+
+from murur.errors import InvalidPayload, SmsPublishFailed, TransientError, ViolationNotFound
 from murur.notices import Notice, NoticeFacts, NoticeKind, is_e164, language_of, render_notice
 from murur.registry import VehicleRegistry
 from murur.violations import SmsStatus, Violation, ViolationsRepository
@@ -15,6 +17,8 @@ from murur.workflow import NotifyInput, NotifyResult
 
 PORTAL_SOURCE = "murur"
 VIOLATION_ISSUED = "ViolationIssued"
+VIOLATION_OVERDUE = "ViolationOverdue"
+PAYMENT_RECEIVED = "PaymentReceived"
 
 
 class SmsGateway:
@@ -24,11 +28,18 @@ class SmsGateway:
         self._sns = sns
 
     def send(self, phone_number: str, text: str) -> str:
-        response = self._sns.publish(
-            PhoneNumber=phone_number,
-            Message=text,
-            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
-        )
+        """The SNS message id; SmsPublishFailed when SNS refuses the message or cannot be reached."""
+        try:
+            response = self._sns.publish(
+                PhoneNumber=phone_number,
+                Message=text,
+                MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+            )
+        except ClientError as error:
+            # The code only: SNS's message may quote the phone number.
+            raise SmsPublishFailed(f"SNS Publish: {error.response.get('Error', {}).get('Code', 'unknown')}") from error
+        except BotoCoreError as error:
+            raise SmsPublishFailed(f"SNS Publish: {type(error).__name__}") from error
         return response["MessageId"]
 
 
@@ -58,13 +69,45 @@ class PortalEvents:
             "sms_notice": sms_notice,
             "portal_url": portal_url,
         }
+        self._put(VIOLATION_ISSUED, violation.violation_id, detail)
+
+    def violation_overdue(self, violation: Violation, *, overdue_at: datetime, surcharge_mru: int | None,
+                          amount_due_mru: int | None) -> None:
+        """The deadline passed unpaid (murur.deadlines): the portal shows the new amount due."""
+        self._put(VIOLATION_OVERDUE, violation.violation_id, {
+            "violation_id": violation.violation_id,
+            "owner_nni": violation.owner_nni,
+            "status": "OVERDUE",
+            "overdue_at": overdue_at.isoformat(),
+            "deadline_at": violation.deadline_at.isoformat(),
+            "amount_mru": violation.amount_mru,
+            "surcharge_mru": surcharge_mru,
+            "amount_due_mru": amount_due_mru,
+            "currency": violation.currency,
+        })
+
+    def payment_received(self, violation: Violation, *, payment_id: str, provider: str, amount_mru: int,
+                         paid_at: datetime) -> None:
+        """A wallet payment made the violation PAID (murur.payments); never the payer's phone number."""
+        self._put(PAYMENT_RECEIVED, violation.violation_id, {
+            "violation_id": violation.violation_id,
+            "owner_nni": violation.owner_nni,
+            "status": "PAID",
+            "payment_id": payment_id,
+            "provider": provider,
+            "amount_mru": amount_mru,
+            "currency": violation.currency,
+            "paid_at": paid_at.isoformat(),
+        })
+
+    def _put(self, detail_type: str, violation_id: str, detail: dict[str, Any]) -> None:
         response = self._events.put_events(Entries=[{
-            "Source": PORTAL_SOURCE, "DetailType": VIOLATION_ISSUED, "Detail": json.dumps(detail),
+            "Source": PORTAL_SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail),
             "EventBusName": self._bus, "Resources": [],
         }])
         if response.get("FailedEntryCount"):
             code = response["Entries"][0].get("ErrorCode", "unknown")
-            raise TransientError(f"the portal event for {violation.violation_id} was not accepted ({code})")
+            raise TransientError(f"the portal event {detail_type} for {violation_id} was not accepted ({code})")
 
 
 def notice_facts(violation: Violation, portal_base_url: str) -> NoticeFacts:
@@ -102,11 +145,20 @@ class Notifier:
         violation_id = task.violation.violation_id
         if not violation_id:
             raise InvalidPayload("Notify needs the violation_id of an issued violation")
+        return self.notify_violation(violation_id).result
+
+    def notify_violation(self, violation_id: str) -> "Delivery":
+        """Tell the owner of this violation, unless that is already recorded (then nothing is sent).
+
+        The one path for Notify and for the re-drive of undelivered notices (murur.ops.redrive).
+        Raises SmsPublishFailed when SNS refuses the SMS: nothing is recorded then, so a later try
+        (Notify's Retry, a re-drive) sends it.
+        """
         violation = self._violations.get(violation_id)
         if violation is None:
             raise ViolationNotFound(f"violation {violation_id} is not in the table")
         if violation.notified_at is not None:
-            return _recorded(violation)
+            return Delivery(_recorded(violation), sent_now=False)
 
         phone, sms_status, language, notice = owner_notice(self._registry, violation, self._portal_base_url)
         # The portal event goes first: the portal keys violations by id, so a repeated event is
@@ -128,10 +180,15 @@ class Notifier:
             # its new status stands, and this notice is reported as sent.
             recorded = self._violations.get(violation_id)
             if recorded is not None and recorded.notified_at is not None:
-                return _recorded(recorded)
-        return NotifyResult(violation_id=violation_id, sms_sent=sms_status is SmsStatus.SENT,
-                            sms_message_id=message_id, sms_segments=segments, language=language,
-                            portal_event_sent=True, notified_at=notified_at)
+                return Delivery(_recorded(recorded), sent_now=True)
+        return Delivery(NotifyResult(violation_id=violation_id, sms_sent=sms_status is SmsStatus.SENT,
+                                     sms_message_id=message_id, sms_segments=segments, language=language,
+                                     portal_event_sent=True, notified_at=notified_at), sent_now=True)
+
+
+class Delivery(NamedTuple):
+    result: NotifyResult
+    sent_now: bool  # False: the notice was already recorded before this call, nothing went out
 
 
 class OwnerNotice(NamedTuple):

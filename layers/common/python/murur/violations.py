@@ -127,6 +127,10 @@ class Violation(BaseModel):
     sms_message_id: str | None = None
     sms_segments: int | None = None
     language: str | None = None
+    # Notify failed after its last retry: when, and its error name. The notice then waits in the
+    # undelivered-notices queue until a re-drive sends it (murur.ops.redrive), which sets notified_at.
+    notice_undelivered_at: AwareDatetime | None = None
+    notice_error: str | None = None
     # The one reminder before the deadline (murur.deadlines): when it was claimed, and how it went out.
     reminded_at: AwareDatetime | None = None
     reminder_sms_status: SmsStatus | None = None

@@ -172,4 +172,16 @@ class NotifyInput(_Payload):
     violation: IssueResult
 
 
+class UndeliveredNotice(_Payload):
+    """The message ParkUndeliveredNotice puts in the undelivered-notices queue when Notify fails after
+    its retries; murur.ops.redrive sends the notice again from it. No personal data: the violation
+    record has the rest."""
+
+    violation_id: str
+    frame_id: str
+    execution_arn: str
+    error: str
+    failed_at: AwareDatetime
+
+
 ReviewRequestInput.model_rebuild()

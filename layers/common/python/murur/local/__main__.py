@@ -4,7 +4,7 @@
 
     python -m murur.local serve [--demo-frames 12] &            # keep one local stack running
     python -m murur.local upload FRAME.jpg --camera NKC-TVZ-01 --meta violation-type=SPEEDING
-    python -m murur.local frames | violations | outbox | reviews
+    python -m murur.local frames | violations | outbox | reviews | redrive-notices
     python -m murur.local decide FRAME_ID confirm | correct PLATE | discard
     python -m murur.local stop
 
@@ -22,6 +22,7 @@ import cmd
 import os
 import shlex
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from murur.local.demo import PlannedFrame, _describe, _error_message, plan_frame
 from murur.local.operator import decide_review, table_items, wait_after_decision
 from murur.local.seed import CAMERAS, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
+from murur.ops.redrive import redrive_local
 from murur.reviews import InvalidDecision, ReviewNotPending
 from murur.workflow import ViolationType
 
@@ -97,6 +99,11 @@ class OperatorShell(cmd.Cmd):
         for sms in self.stack.sms_outbox():
             self._say(f"to {sms['phone_number']}:\n  " + sms["message"].replace("\n", "\n  "))
 
+    def do_redrive_notices(self, line: str) -> None:
+        """redrive_notices: send again the notices parked in the undelivered-notices queue (murur.ops.redrive)."""
+        report = redrive_local(self.stack)
+        self._say(" ".join(f"{name}={count}" for name, count in asdict(report).items()))
+
     def do_reviews(self, line: str) -> None:
         """reviews: review requests and their status."""
         for review in table_items(self.stack, "ReviewsTable"):
@@ -160,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=0)
     for name, text in [("frames", "every frame received, with its status"), ("violations", "violations issued"),
                        ("outbox", "the SMS messages sent"), ("reviews", "review requests"),
+                       ("redrive-notices", "send again the notices parked as undelivered"),
                        ("stop", "stop the running local stack")]:
         commands.add_parser(name, help=f"{text} (needs `serve`)")
     decide = commands.add_parser("decide", help="decide a review: confirm | correct PLATE | discard (needs `serve`)")
@@ -186,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"-- {command}")
                     shell.onecmd(command)
             return 0
-    if args.command in {"frames", "violations", "outbox", "reviews", "decide", "stop"}:
-        line = args.command if args.command != "decide" else f"decide {args.frame_id} {' '.join(args.decision)}"
+    if args.command in {"frames", "violations", "outbox", "reviews", "decide", "redrive-notices", "stop"}:
+        line = args.command.replace("-", "_") if args.command != "decide" \
+            else f"decide {args.frame_id} {' '.join(args.decision)}"
         try:
             print(server.send(line), end="")
         except server.NoServer:

@@ -30,6 +30,7 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 from moto.events.models import EventPattern
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from murur.local.functions import FunctionError, LocalFunction, LocalFunctions
 from murur.local.template import LocalTemplate, load_template
@@ -50,6 +51,16 @@ _LOCAL_ENVIRONMENT = {
 FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
+class _ScaledSleep:
+    """Stands in for the `time` module of moto's ASL retrier, which only calls time.sleep."""
+
+    def __init__(self, scale: float) -> None:
+        self._scale = scale
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds * self._scale)
+
+
 class LocalStack:
     """Provision on enter, tear down (moto reset) on exit. One at a time per process."""
 
@@ -59,10 +70,15 @@ class LocalStack:
         *,
         log_level: str | None = None,
         region: str = "us-east-1",
+        retry_wait_scale: float = 1.0,
     ) -> None:
+        """`retry_wait_scale`: multiplies the waits of the state machine's Retry back-offs, which moto
+        sleeps for real (IntervalSeconds cannot go below 1 s in ASL); 0 lets a test run a retried
+        path without waiting, the deployed definition unchanged."""
         self.template = LocalTemplate(load_template(), parameters or {}, region=region)
         self.region = region
         self.log_level = log_level
+        self.retry_wait_scale = retry_wait_scale
         self.functions = LocalFunctions([])
         self._exit_stack = ExitStack()
         self._clients: dict[str, Any] = {}
@@ -89,6 +105,8 @@ class LocalStack:
             moto_logger.setLevel(logging.CRITICAL)
         self._exit_stack.enter_context(mock.patch.dict(os.environ, environment))
         self._exit_stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        if self.retry_wait_scale != 1.0:
+            self._exit_stack.enter_context(mock.patch.object(retrier_decl, "time", _ScaledSleep(self.retry_wait_scale)))
         self.functions = LocalFunctions(self._local_functions())
         self._exit_stack.enter_context(self.functions.dispatching())
         self._provision()
@@ -120,6 +138,7 @@ class LocalStack:
             "AWS::SSM::Parameter": self._create_parameter,
             "AWS::SNS::Topic": self._create_topic,
             "AWS::Logs::LogGroup": self._create_log_group,
+            "AWS::SQS::Queue": self._create_queue,
             "AWS::Serverless::Function": self._create_function,
         }
         # State machines last: their definitions name the functions and tables.
@@ -205,6 +224,14 @@ class LocalStack:
 
     def _create_log_group(self, logical_id: str, properties: dict[str, Any]) -> None:
         self.client("logs").create_log_group(logGroupName=self.name(logical_id))
+
+    def _create_queue(self, logical_id: str, properties: dict[str, Any]) -> None:
+        attributes = {name: str(properties[name]).lower() if isinstance(properties[name], bool) else str(properties[name])
+                      for name in ("SqsManagedSseEnabled", "MessageRetentionPeriod", "VisibilityTimeout")
+                      if name in properties}
+        url = self.client("sqs").create_queue(QueueName=self.name(logical_id), Attributes=attributes)["QueueUrl"]
+        if url != self.template.queue_url(logical_id):
+            raise RuntimeError(f"moto named queue {logical_id} {url}, not {self.template.queue_url(logical_id)}")
 
     def _role_arn(self, name: str) -> str:
         trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",

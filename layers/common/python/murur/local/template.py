@@ -124,7 +124,12 @@ class LocalTemplate:
             "AWS::SNS::Topic": f"arn:aws:sns:{region}:{account}:{name}",
             "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{name}:*",
             "AWS::SSM::Parameter": f"arn:aws:ssm:{region}:{account}:parameter{name}",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{account}:{name}",
         }[spec_type]
+
+    def queue_url(self, logical_id: str) -> str:
+        """What !Ref gives for a queue: its URL (moto's form)."""
+        return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{self.physical_names[logical_id]}"
 
     def ref(self, name: str, *, _names_ready: bool = True) -> str:
         pseudo = {
@@ -145,6 +150,8 @@ class LocalTemplate:
         # What CloudFormation returns for !Ref: an ARN for these types, the name otherwise.
         if self.resources[name]["Type"] in {"AWS::Serverless::StateMachine", "AWS::SNS::Topic"}:
             return self.arn(name)
+        if self.resources[name]["Type"] == "AWS::SQS::Queue":
+            return self.queue_url(name)
         return self.physical_names[name]
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -152,7 +159,7 @@ class LocalTemplate:
             raise TemplateError(f"!GetAtt on an unknown resource: {logical_id}")
         if attribute == "Arn":
             return self.arn(logical_id)
-        if attribute == "Name":
+        if attribute in {"Name", "QueueName"}:
             return self.physical_names[logical_id]
         raise TemplateError(f"!GetAtt {logical_id}.{attribute} is not supported locally")
 

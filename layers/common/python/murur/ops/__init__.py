@@ -1,0 +1,1 @@
+"""Operators' commands against a deployed stack (python -m murur.ops.<command>)."""
