@@ -19,6 +19,10 @@ FUNCTIONS = {
     "RequestReviewFunction": "request_review",
     "DeadlinesFunction": "deadlines",
     "SectionControlFunction": "section_control",
+    "AggregateViolationsFunction": "aggregate_violations",
+    "BlackSpotsFunction": "black_spots",
+    "ExportViolationsFunction": "export_violations",
+    "ObjectionFunction": "objection",
 }
 
 
@@ -151,6 +155,34 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
         **_table("FramesTable", DYNAMODB_CRUD),
         "FineScheduleParameter": {"ssm:GetParameter"},
     },
+    "AggregateViolationsFunction": {
+        # The transaction's conditional offence row and its increments; nothing read, nothing deleted.
+        "AnalyticsTable": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+        # Lambda's failure record for a batch it gave up on (SAM adds it for DestinationConfig).
+        "AnalyticsDeadLetterQueue": {"sqs:SendMessage"},
+    },
+    "BlackSpotsFunction": {
+        **_table("CamerasTable", DYNAMODB_READ),
+        "AnalyticsTable": {"dynamodb:Query", "dynamodb:PutItem"},
+    },
+    "ExportViolationsFunction": {
+        **_table("CamerasTable", DYNAMODB_READ),
+        "AnalyticsTable": {"dynamodb:Query"},
+        "AnalyticsBucket/offences/*": {"s3:PutObject"},
+        "AnalyticsBucket/cameras/*": {"s3:PutObject"},
+    },
+    "ObjectionFunction": {
+        # Citizens' and officers' routes (murur.api): violations read by key or index, changed only by
+        # conditional updates.
+        "ViolationsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "ViolationsTable/index/*": {"dynamodb:Query"},
+        "VehiclesTable": {"dynamodb:GetItem"},
+        "EvidenceBucket/evidence/*": {"s3:GetObject"},
+        "ObjectionAttachmentsBucket/attachments/*": {"s3:PutObject", "s3:GetObject"},
+        "FineScheduleParameter": {"ssm:GetParameter"},
+        "*": {"sns:Publish"},
+        "PortalEventBus": {"events:PutEvents"},
+    },
     "DeadlinesFunction": {
         **_table("VehiclesTable", DYNAMODB_READ),
         # Reads through status-index; writes only conditional updates on the table itself.
@@ -163,6 +195,12 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
 }
 
 
+# SAM attaches this to every function with a DynamoDB stream event (reading the stream); it cannot be left out.
+EXTRA_MANAGED_POLICIES = {
+    "AggregateViolationsFunction": {"arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"},
+}
+
+
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_each_function_role_grants_only_what_the_function_needs(translated: dict[str, Any], function: str) -> None:
     role = translated[f"{function}Role"]
@@ -171,7 +209,7 @@ def test_each_function_role_grants_only_what_the_function_needs(translated: dict
     assert set(role["Properties"]["ManagedPolicyArns"]) == {
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
         "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
-    }
+    } | EXTRA_MANAGED_POLICIES.get(function, set())
 
 
 def test_state_machine_role_invokes_the_five_task_functions_and_updates_two_tables(translated: dict[str, Any]) -> None:
@@ -212,7 +250,8 @@ def test_frames_uploaded_under_frames_prefix_trigger_ingest(translated: dict[str
 
 def test_the_deadlines_function_runs_hourly_on_a_schedule(translated: dict[str, Any]) -> None:
     schedules = [r["Properties"] for r in translated.values()
-                 if r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]]
+                 if r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]
+                 and r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["DeadlinesFunction", "Arn"]}]
     assert len(schedules) == 1
     (schedule,) = schedules
     assert schedule["ScheduleExpression"] == "rate(1 hour)"
@@ -254,6 +293,7 @@ TABLE_KEYS = {
         "entry-camera-index": ("entry_camera_id",),
         "exit-camera-index": ("exit_camera_id",),
     }),
+    "AnalyticsTable": ({"pk", "sk"}, {}),
 }
 
 

@@ -25,6 +25,7 @@ ENV_ANALYTICS_TABLE = "ANALYTICS_TABLE"
 ENV_ANALYTICS_BUCKET = "ANALYTICS_BUCKET"
 ENV_SECTIONS_TABLE = "SECTIONS_TABLE"
 ENV_SECTION_PASSAGES_TABLE = "SECTION_PASSAGES_TABLE"
+ENV_OBJECTION_ATTACHMENTS_BUCKET = "OBJECTION_ATTACHMENTS_BUCKET"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Settings:
     # Section control only (SectionControlFunction's own environment).
     sections_table: str
     section_passages_table: str
+    # The HTTP API only (ObjectionFunction): citizens' objection attachments.
+    objection_attachments_bucket: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -68,6 +71,7 @@ class Settings:
             analytics_bucket=os.environ.get(ENV_ANALYTICS_BUCKET, ""),
             sections_table=os.environ.get(ENV_SECTIONS_TABLE, ""),
             section_passages_table=os.environ.get(ENV_SECTION_PASSAGES_TABLE, ""),
+            objection_attachments_bucket=os.environ.get(ENV_OBJECTION_ATTACHMENTS_BUCKET, ""),
         )
 
 

@@ -1,0 +1,77 @@
+"""The API's one resolver: every citizens' and officers' route, each router owned by its module.
+
+ObjectionFunction (functions/objection/app.py) serves it behind API Gateway; the local gateway
+(murur.local.gateway) invokes that same function. `build_app()` makes a fresh resolver each call,
+so tests and the OpenAPI generator never share state with a running handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
+from murur.api import black_spots, citizens, reviews, rulings
+from murur.api.errors import ApiError, Conflict, error_response, language_from, validation_fields
+from murur.errors import TransitionRefused
+
+logger = Logger(child=True)
+
+TITLE = "Murur API"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "Citizens' routes are called by Khidmati on behalf of a signed-in citizen (Khidmati JWT, the NNI in "
+    "claim `nni`); `/officer/*` routes take an officers' Cognito token of group `officers`. Errors are "
+    "`{code, message}` with the message in Arabic or French by Accept-Language (Arabic by default)."
+)
+SECURITY_SCHEMES = {
+    "khidmati": HTTPBearer(description="JWT from Khidmati's identity provider; the citizen's NNI is claim `nni`."),
+    "officers": HTTPBearer(description="Officers' Cognito user pool token (group `officers`)."),
+}
+
+
+def build_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    for module in (citizens, rulings, reviews, black_spots):
+        app.include_router(module.router)
+
+    def language() -> Any:
+        event = app.current_event
+        return language_from(event.headers.get("accept-language") if event is not None else None)
+
+    @app.exception_handler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        # The exception's text names no personal data (see murur.api.errors).
+        logger.info("request refused", extra={"code": error.code, "reason": str(error)})
+        return error_response(error.status, error.code, language())
+
+    @app.exception_handler(TransitionRefused)
+    def lost_race(error: TransitionRefused) -> Response:
+        logger.info("status change refused", extra={"code": Conflict.code, "reason": str(error)})
+        return error_response(Conflict.status, Conflict.code, language())
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response:
+        lang = language()
+        fields = validation_fields(list(error.errors()), lang)
+        # Field names and error types only: the rejected values may be personal data.
+        logger.info("request invalid", extra={"fields": [(f["field"], f["type"]) for f in fields]})
+        return error_response(422, "VALIDATION_FAILED", lang, fields)
+
+    @app.exception_handler(NotFoundError)
+    def no_route(_: NotFoundError) -> Response:
+        return error_response(404, "NOT_FOUND", language())
+
+    return app
+
+
+def openapi_json(app: APIGatewayHttpResolver | None = None) -> str:
+    """The OpenAPI document of the routes, as committed in docs/openapi.json."""
+    return (app or build_app()).get_openapi_json_schema(
+        title=TITLE, version=VERSION, description=DESCRIPTION,
+        servers=[Server(url="/")], security_schemes=SECURITY_SCHEMES,
+    )
