@@ -23,11 +23,13 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
 import boto3
+from botocore.config import Config
 from moto import mock_aws
 from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -49,6 +51,18 @@ _LOCAL_ENVIRONMENT = {
 }
 
 FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+@dataclass
+class StreamDelivery:
+    """What one deliver_streams() pass did for one function and table."""
+
+    function: str
+    table: str
+    records_read: int = 0
+    records_delivered: int = 0  # after the event's FilterCriteria
+    invocations: int = 0
+    given_up: list[str] = field(default_factory=list)  # sequence numbers sent to the OnFailure queue
 
 
 class _ScaledSleep:
@@ -82,6 +96,8 @@ class LocalStack:
         self.functions = LocalFunctions([])
         self._exit_stack = ExitStack()
         self._clients: dict[str, Any] = {}
+        # (function, table) -> the last stream sequence number handed to the function.
+        self._stream_positions: dict[tuple[str, str], str] = {}
 
     # -------------------------------------------------------------- lifecycle
     def __enter__(self) -> "LocalStack":
@@ -139,6 +155,10 @@ class LocalStack:
             "AWS::SNS::Topic": self._create_topic,
             "AWS::Logs::LogGroup": self._create_log_group,
             "AWS::SQS::Queue": self._create_queue,
+            "AWS::Glue::Database": self._create_glue_database,
+            "AWS::Glue::Table": self._create_glue_table,
+            "AWS::Athena::WorkGroup": self._create_athena_work_group,
+            "AWS::Athena::NamedQuery": self._create_athena_named_query,
             "AWS::Serverless::Function": self._create_function,
         }
         # State machines last: their definitions name the functions and tables.
@@ -232,6 +252,26 @@ class LocalStack:
         url = self.client("sqs").create_queue(QueueName=self.name(logical_id), Attributes=attributes)["QueueUrl"]
         if url != self.template.queue_url(logical_id):
             raise RuntimeError(f"moto named queue {logical_id} {url}, not {self.template.queue_url(logical_id)}")
+
+    def _create_glue_database(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self.client("glue").create_database(DatabaseInput=properties["DatabaseInput"])
+
+    def _create_glue_table(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self.client("glue").create_table(DatabaseName=properties["DatabaseName"], TableInput=properties["TableInput"])
+
+    def _create_athena_work_group(self, logical_id: str, properties: dict[str, Any]) -> None:
+        configuration = properties.get("WorkGroupConfiguration", {})
+        self.client("athena").create_work_group(
+            Name=properties["Name"], Description=properties.get("Description", ""),
+            Configuration={"ResultConfiguration": configuration.get("ResultConfiguration", {}),
+                           "EnforceWorkGroupConfiguration": configuration.get("EnforceWorkGroupConfiguration", False)},
+        )
+
+    def _create_athena_named_query(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self.client("athena").create_named_query(
+            Name=properties["Name"], Description=properties.get("Description", ""), Database=properties["Database"],
+            QueryString=properties["QueryString"], WorkGroup=properties.get("WorkGroup", "primary"),
+        )
 
     def _role_arn(self, name: str) -> str:
         trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -362,6 +402,117 @@ class LocalStack:
                 except FunctionError as error:
                     results.append(error)
         return results
+
+    # -------------------------------------------------------------- DynamoDB streams -> functions
+    def stream_arn(self, table_logical_id: str) -> str:
+        return self.client("dynamodb").describe_table(TableName=self.name(table_logical_id))["Table"]["LatestStreamArn"]
+
+    def deliver_streams(self, *, max_retry_attempts: int | None = None) -> list[StreamDelivery]:
+        """Hand the stream records written since the last call to every function with a DynamoDB
+        event in the template, as Lambda's event source mapping does (moto records the stream but
+        never invokes anyone). Call it once executions have settled.
+
+        As the mapping: records are read from TRIM_HORIZON, passed through the event's
+        FilterCriteria, sent in batches of BatchSize shaped like Lambda's DynamoDB event; a batch
+        whose handler raises, or reports `batchItemFailures`, is sent again from its first failed
+        record, up to MaximumRetryAttempts times (`max_retry_attempts` overrides it); then Lambda's
+        failure record (shard and sequence numbers, no item data) goes to the OnFailure queue and
+        delivery moves past the batch.
+        """
+        deliveries = []
+        for function in self.functions:
+            for table, properties in self.template.stream_sources(function.logical_id):
+                attempts = properties.get("MaximumRetryAttempts", -1) if max_retry_attempts is None else max_retry_attempts
+                deliveries.append(self._deliver_stream(function, table, properties,
+                                                       # -1 (the default) is "until the record expires": 24 h.
+                                                       retries=10 if int(attempts) < 0 else int(attempts)))
+        return deliveries
+
+    def _stream_records(self, table: str, after: str | None) -> tuple[str, str, list[dict[str, Any]]]:
+        if "dynamodbstreams" not in self._clients:
+            # botocore's account-based endpoint (ACCOUNT.streams-ddb...) is one moto 5.2.5 does not route.
+            self._clients["dynamodbstreams"] = boto3.client(
+                "dynamodbstreams", region_name=self.region, config=Config(account_id_endpoint_mode="disabled"))
+        streams = self._clients["dynamodbstreams"]
+        stream_arn = self.stream_arn(table)
+        (shard,) = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        position: dict[str, Any] = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+                                    if after else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], **position)["ShardIterator"]
+        records: list[dict[str, Any]] = []
+        while True:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not page["Records"]:
+                return stream_arn, shard["ShardId"], records
+            records.extend(page["Records"])
+            iterator = page["NextShardIterator"]
+
+    def _lambda_record(self, record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+        """A stream record as Lambda hands it over: epoch seconds, the stream's ARN, format 1.1."""
+        change = dict(record["dynamodb"])
+        created = change.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            change["ApproximateCreationDateTime"] = float(int(created.timestamp()))
+        return {**record, "eventVersion": "1.1", "awsRegion": self.region, "eventSourceARN": stream_arn,
+                "dynamodb": change}
+
+    def _deliver_stream(self, function: LocalFunction, table: str, properties: dict[str, Any], *,
+                        retries: int) -> StreamDelivery:
+        key = (function.logical_id, table)
+        stream_arn, shard_id, records = self._stream_records(table, self._stream_positions.get(key))
+        delivery = StreamDelivery(function.logical_id, table, records_read=len(records))
+        if not records:
+            return delivery
+        self._stream_positions[key] = records[-1]["dynamodb"]["SequenceNumber"]
+        patterns = [EventPattern.load(filter_["Pattern"]) for filter_ in
+                    properties.get("FilterCriteria", {}).get("Filters", [])]
+        shaped = [self._lambda_record(record, stream_arn) for record in records]
+        passed = [record for record in shaped if not patterns or any(p.matches_event(record) for p in patterns)]
+        size = int(properties.get("BatchSize", 100))
+        for start in range(0, len(passed), size):
+            batch = passed[start:start + size]
+            for attempt in range(retries + 1):
+                delivery.invocations += 1
+                try:
+                    result = self.functions.invoke(function.logical_id, {"Records": batch})
+                    failed = [failure["itemIdentifier"] for failure in (result or {}).get("batchItemFailures", [])]
+                except FunctionError:
+                    failed = [batch[0]["dynamodb"]["SequenceNumber"]]
+                if not failed:
+                    break
+                # Lambda resumes from the lowest failed sequence number: what follows it comes again too.
+                first = min(failed, key=int)
+                batch = [record for record in batch if int(record["dynamodb"]["SequenceNumber"]) >= int(first)]
+            else:
+                delivery.given_up.extend(record["dynamodb"]["SequenceNumber"] for record in batch)
+                self._report_stream_failure(function, properties, stream_arn, shard_id, batch, retries + 1)
+        delivery.records_delivered = len(passed)
+        return delivery
+
+    def _report_stream_failure(self, function: LocalFunction, properties: dict[str, Any], stream_arn: str,
+                               shard_id: str, batch: list[dict[str, Any]], invocations: int) -> None:
+        destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if not destination:
+            return
+        queue_name = destination.rsplit(":", 1)[1]
+        queue_url = self.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+        arrivals = [record["dynamodb"].get("ApproximateCreationDateTime", 0) for record in batch]
+        self.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps({
+            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": function.arn,
+                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": invocations},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": ""},
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": datetime.fromtimestamp(min(arrivals), UTC).isoformat(),
+                "approximateArrivalOfLastRecord": datetime.fromtimestamp(max(arrivals), UTC).isoformat(),
+                "batchSize": len(batch),
+                "streamArn": stream_arn,
+            },
+        }))
 
     # -------------------------------------------------------------- executions
     def executions(self) -> list[dict[str, Any]]:

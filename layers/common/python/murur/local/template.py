@@ -101,6 +101,12 @@ class LocalTemplate:
             }.get(spec["Type"])
             if explicit and explicit in properties:
                 names[logical_id] = self._resolve_without_names(properties[explicit])
+            elif spec["Type"] == "AWS::Glue::Database":
+                names[logical_id] = self._resolve_without_names(properties["DatabaseInput"]["Name"])
+            elif spec["Type"] == "AWS::Glue::Table":
+                names[logical_id] = self._resolve_without_names(properties["TableInput"]["Name"])
+            elif spec["Type"] == "AWS::Athena::WorkGroup":
+                names[logical_id] = self._resolve_without_names(properties["Name"])
             elif spec["Type"] == "AWS::S3::Bucket":
                 names[logical_id] = f"{self.stack_name}-{logical_id}".lower()
             else:
@@ -161,6 +167,9 @@ class LocalTemplate:
             return self.arn(logical_id)
         if attribute in {"Name", "QueueName"}:
             return self.physical_names[logical_id]
+        if attribute == "StreamArn" and self.resources[logical_id]["Type"] == "AWS::DynamoDB::Table":
+            # The real label is moto's creation time; LocalStack.stream_arn(table) looks it up.
+            return f"{self.arn(logical_id)}/stream/*"
         raise TemplateError(f"!GetAtt {logical_id}.{attribute} is not supported locally")
 
     # -------------------------------------------------------------- intrinsics
@@ -201,7 +210,8 @@ class LocalTemplate:
                 return self.get_att(logical_id, attribute)
             return self.ref(expression, _names_ready=names_ready)
 
-        return _SUB_VARIABLE.sub(replace, text)
+        # "${!name}" is CloudFormation's escape for a literal "${name}" (e.g. Athena's path templates).
+        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")
 
     # -------------------------------------------------------------- what the stack needs
     def function_environment(self, logical_id: str) -> dict[str, str]:
@@ -234,6 +244,20 @@ class LocalTemplate:
             for event in events.values()
             if event["Type"] == "EventBridgeRule"
         ]
+
+    def stream_sources(self, logical_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """(table logical id, resolved event properties) for each DynamoDB stream event of a function."""
+        sources = []
+        for event in self.resources[logical_id]["Properties"].get("Events", {}).values():
+            if event["Type"] != "DynamoDB":
+                continue
+            stream = event["Properties"]["Stream"]
+            if not (isinstance(stream, dict) and "Fn::GetAtt" in stream):
+                raise TemplateError(f"{logical_id}: a stream event must name its table with !GetAtt Table.StreamArn")
+            target = stream["Fn::GetAtt"]
+            table = (target.split(".", 1) if isinstance(target, str) else target)[0]
+            sources.append((table, self.resolve(event["Properties"])))
+        return sources
 
     def state_machine_definition(self, logical_id: str) -> dict[str, Any]:
         """The ASL with DefinitionSubstitutions applied, as CloudFormation applies them."""
