@@ -25,7 +25,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import boto3
@@ -35,7 +35,11 @@ from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from murur.local.functions import FunctionError, LocalFunction, LocalFunctions
+from murur.local.identity import LOCAL_PARAMETERS
 from murur.local.template import LocalTemplate, load_template
+
+if TYPE_CHECKING:
+    from murur.local.gateway import HttpResponse
 
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
@@ -89,7 +93,8 @@ class LocalStack:
         """`retry_wait_scale`: multiplies the waits of the state machine's Retry back-offs, which moto
         sleeps for real (IntervalSeconds cannot go below 1 s in ASL); 0 lets a test run a retried
         path without waiting, the deployed definition unchanged."""
-        self.template = LocalTemplate(load_template(), parameters or {}, region=region)
+        # Khidmati's issuer is the local identity provider's unless a test says otherwise.
+        self.template = LocalTemplate(load_template(), {**LOCAL_PARAMETERS, **(parameters or {})}, region=region)
         self.region = region
         self.log_level = log_level
         self.retry_wait_scale = retry_wait_scale
@@ -98,6 +103,7 @@ class LocalStack:
         self._clients: dict[str, Any] = {}
         # (function, table) -> the last stream sequence number handed to the function.
         self._stream_positions: dict[tuple[str, str], str] = {}
+        self._gateway: Any = None
 
     # -------------------------------------------------------------- lifecycle
     def __enter__(self) -> "LocalStack":
@@ -304,6 +310,23 @@ class LocalStack:
             roleArn=self._role_arn(self.name(logical_id)),
             type=properties.get("Type", "STANDARD"),
         )
+
+    # -------------------------------------------------------------- the HTTP API
+    def http(self, method: str, path: str, *, token: str | None = None, headers: dict[str, str] | None = None,
+             body: Any = None) -> "HttpResponse":
+        """One request to the template's HTTP API through the local gateway (murur.local.gateway):
+        `token` goes in the Authorization header; a dict or list `body` is sent as JSON."""
+        from murur.local.gateway import HttpApiGateway
+
+        if self._gateway is None:
+            self._gateway = HttpApiGateway(self.template, self.functions)
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            sent.setdefault("Content-Type", "application/json")
+        return self._gateway.request(method, path, headers=sent, body=body)
 
     # -------------------------------------------------------------- access
     def client(self, service: str) -> Any:
