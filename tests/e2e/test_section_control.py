@@ -170,3 +170,20 @@ def test_unsure_reads_wait_for_an_officer_and_the_pair_matches_in_whatever_order
     assert violation["history"][0]["actor"] == "officer:officer-12"
     assert violation["section"]["entry_read_source"] == "officer"
     assert len(stack.sms_outbox()) == 1
+
+
+def test_the_demo_drives_one_vehicle_over_and_one_under_the_sections_average_limit(tmp_path: Path) -> None:
+    import io
+
+    from murur.local.demo import run_demo
+
+    printed = io.StringIO()
+    summary = run_demo(tmp_path, frame_count=7, seed=3, stream=printed)
+
+    over, under = summary["section_control"]["pairs"]
+    assert over["violation_id"] and over["average_speed_kmh"] > 95
+    assert over["frame_statuses"] == ["VIOLATION_ISSUED", "VIOLATION_ISSUED"]
+    assert under["violation_id"] is None and under["average_speed_kmh"] <= 95
+    assert under["frame_statuses"] == ["SECTION_PASSAGE", "SECTION_PASSAGE"]
+    assert f"1 over the average limit ({over['violation_id']})" in printed.getvalue()
+    assert (tmp_path / "evidence" / over["violation_id"] / "entry.jpg").exists()

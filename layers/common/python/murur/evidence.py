@@ -116,9 +116,12 @@ def annotate_section(entry_image: bytes, exit_image: bytes, *, offence: "Section
     canvas = Image.new("RGB", (width, pictures_height + banner_height), _BANNER_COLOUR)
     draw = ImageDraw.Draw(canvas)
     top = 0
-    for label, picture in zip(("ENTRY", "EXIT"), pictures):
+    for role, passage, picture in (("ENTRY", offence.entry, pictures[0]), ("EXIT", offence.exit, pictures[1])):
         canvas.paste(picture, (0, top))
-        draw.text((font_size // 2, top + font_size // 2), label, fill=_BOX_COLOUR, font=font)
+        label = f"{role} {passage.camera_id} {_milliseconds(passage.captured_at)}"
+        label_at = (font_size // 2, top + font_size // 2)
+        draw.rectangle(draw.textbbox(label_at, label, font=font), fill=_BANNER_COLOUR)
+        draw.text(label_at, label, fill=_BOX_COLOUR, font=font)
         top += picture.height
     for row, line in enumerate(lines):
         draw.text((font_size // 2, top + font_size // 2 + row * (font_size + font_size // 2)), line,

@@ -24,6 +24,7 @@ from murur.dynamo import from_item
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
 from murur.local.functions import FunctionError
 from murur.local.operator import decide_review, table_items, wait_after_decision
+from murur.local.section_demo import run_section_demo
 from murur.local.seed import CAMERAS, UNKNOWN_PLATES, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
 from murur.workflow import ViolationType
@@ -209,13 +210,16 @@ def _describe(outcome: FrameOutcome) -> str:
     return f"{read} -> {status.lower().replace('_', ' ')}".strip(" ->")
 
 
-def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: TextIO) -> dict[str, Any]:
+def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: TextIO,
+           section_control: dict[str, Any] | None = None) -> dict[str, Any]:
     def say(text: str = "") -> None:
         print(text, file=stream)
 
-    frames = table_items(stack, "FramesTable")
+    # Section passages are counted in their own block (section_control), not among the offence frames.
+    frames = [f for f in table_items(stack, "FramesTable") if f.get("violation_type") != ViolationType.SECTION_SPEEDING]
     violations = sorted(table_items(stack, "ViolationsTable"), key=lambda v: v["violation_id"])
-    reviews = table_items(stack, "ReviewsTable")
+    reviews = [r for r in table_items(stack, "ReviewsTable")
+               if ((r.get("state") or {}).get("frame") or {}).get("violation_type") != ViolationType.SECTION_SPEEDING]
     outbox = stack.sms_outbox()
     portal = stack.portal_events()
     statuses = Counter(frame["status"] for frame in frames)
@@ -231,6 +235,11 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
     for violation in violations:
         say(f"  {violation['violation_id']}  {violation['plate']:<9} {violation['violation_type']:<20} "
             f"{violation['amount_mru']:>6} MRU  {violation.get('status', '')}")
+
+    if section_control:
+        over = [pair for pair in section_control["pairs"] if pair["violation_id"]]
+        say(f"\nSection control {section_control['section_id']}: {len(section_control['pairs'])} pairs, "
+            f"{len(over)} over the average limit ({', '.join(p['violation_id'] for p in over) or 'none'})")
 
     unknown = [frame for frame in frames if frame["status"] == "UNKNOWN_PLATE"]
     say(f"\nUnknown plates recorded for follow-up: {len(unknown)}")
@@ -275,7 +284,8 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         "frames_in": len(outcomes),
         "frame_statuses": dict(statuses),
         "read_decisions": dict(decisions),
-        "violations": len(violations),
+        "violations": sum(v["violation_type"] != ViolationType.SECTION_SPEEDING for v in violations),
+        "section_control": section_control,
         "reviews_pending": len(pending),
         "reviews_decided": len(decided),
         "rejections": {frame["frame_id"]: frame.get("reason_code") for frame in rejected},
@@ -332,6 +342,7 @@ def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO 
             say(f"  [{number:>2}/{len(planned)}] {parts[1] + '/' + parts[-1]:<24} {frame.story:<44} "
                 f"{_describe(outcome)}  ({outcome.seconds * 1000:.0f} ms)")
         officer_reviews(stack, planned, say)
-        summary = report(stack, outcomes, out, stream)
+        section_control = run_section_demo(stack, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1), say)
+        summary = report(stack, outcomes, out, stream, section_control)
     say(f"Done in {time.perf_counter() - started:.1f} s.")
     return summary
