@@ -23,6 +23,7 @@ FUNCTIONS = {
     "BlackSpotsFunction": "black_spots",
     "ExportViolationsFunction": "export_violations",
     "ObjectionFunction": "objection",
+    "PaymentWebhookFunction": "payment_webhook",
 }
 
 
@@ -142,6 +143,9 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
     "RequestReviewFunction": {
         **_table("ReviewsTable", DYNAMODB_CRUD),
         **_table("FramesTable", DYNAMODB_CRUD),
+        # The frame in, the plate crop out beside it.
+        "FramesBucket/frames/*": {"s3:GetObject"},
+        "FramesBucket/reviews/*": {"s3:PutObject"},
     },
     "SectionControlFunction": {
         **_table("SectionsTable", DYNAMODB_READ),
@@ -179,9 +183,17 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
         "VehiclesTable": {"dynamodb:GetItem"},
         "EvidenceBucket/evidence/*": {"s3:GetObject"},
         "ObjectionAttachmentsBucket/attachments/*": {"s3:PutObject", "s3:GetObject"},
+        # The officers' black-spot route reads the current assessment.
+        "AnalyticsTable": {"dynamodb:GetItem"},
         "FineScheduleParameter": {"ssm:GetParameter"},
         "*": {"sns:Publish"},
         "PortalEventBus": {"events:PutEvents"},
+        # The officers' review routes (murur/api/reviews.py): the queue, a decision, presigned pictures.
+        "ReviewsTable/index/status-index": {"dynamodb:Query"},
+        "ReviewsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "FramesBucket/frames/*": {"s3:GetObject"},
+        "FramesBucket/reviews/*": {"s3:GetObject"},
+        "FramePipeline": {"states:SendTaskSuccess"},
     },
     "DeadlinesFunction": {
         **_table("VehiclesTable", DYNAMODB_READ),
@@ -191,6 +203,17 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
         "FineScheduleParameter": {"ssm:GetParameter"},
         "*": {"sns:Publish"},
         "PortalEventBus": {"events:PutEvents"},
+    },
+    "PaymentWebhookFunction": {
+        # The violation by key and its conditional change to PAID; the owner's language.
+        "ViolationsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "VehiclesTable": {"dynamodb:GetItem"},
+        # One record per transaction and its receipt claim: no scan, no delete.
+        "PaymentsTable": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+        "IdempotencyTable": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+        "WalletWebhookSecrets": {"secretsmanager:GetSecretValue"},
+        "PortalEventBus": {"events:PutEvents"},
+        "*": {"sns:Publish"},
     },
 }
 
@@ -294,6 +317,7 @@ TABLE_KEYS = {
         "exit-camera-index": ("exit_camera_id",),
     }),
     "AnalyticsTable": ({"pk", "sk"}, {}),
+    "PaymentsTable": ({"payment_id"}, {"day-index": ("paid_day", "payment_id")}),
 }
 
 
@@ -341,3 +365,25 @@ def test_fine_schedule_default_is_the_domain_default() -> None:
     template_value = load_template()["Resources"]["FineScheduleParameter"]["Properties"]["Value"]
     assert json.loads(template_value) == json.loads(default_path.read_text())
     assert FineSchedule.model_validate_json(template_value) == FineSchedule.model_validate_json(default_path.read_text())
+
+
+def test_the_payment_webhook_is_on_the_api_without_a_jwt(translated: dict[str, Any]) -> None:
+    event = load_template()["Resources"]["PaymentWebhookFunction"]["Properties"]["Events"]["PaymentNotice"]
+    assert event["Type"] == "HttpApi"
+    assert event["Properties"]["ApiId"] == {"Ref": "Api"}
+    assert event["Properties"]["Path"] == "/payments/{provider}/webhook"
+    # Providers are servers with no Khidmati token: every delivery is HMAC-signed instead.
+    assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
+    paths = translated["Api"]["Properties"]["Body"]["paths"]
+    assert paths["/payments/{provider}/webhook"]["post"].get("security", []) == []
+
+
+def test_payment_tables_keep_payments_and_expire_idempotency_records() -> None:
+    resources = load_template()["Resources"]
+    assert resources["PaymentsTable"]["DeletionPolicy"] == "Retain"
+    assert resources["IdempotencyTable"]["Properties"]["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert resources["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expiration", "Enabled": True}
+    # The secret is created empty and set by operators: no signing secret lives in the template.
+    secret = resources["WalletWebhookSecrets"]["Properties"]
+    assert "SecretString" not in secret and "GenerateSecretString" not in secret

@@ -46,3 +46,11 @@ class DynamoDBCameraDirectory:
     def get(self, camera_id: str) -> Camera | None:
         item = self._dynamodb.get_item(TableName=self._table, Key={"camera_id": {"S": camera_id}}).get("Item")
         return model_from_item(Camera, item, f"camera record {camera_id}") if item else None
+
+    def all(self) -> list[Camera]:
+        """The whole register, sorted by id: reference data of a few hundred cameras, read by the nightly
+        analytics jobs (a scan of this small table, never of the violations)."""
+        pages = self._dynamodb.get_paginator("scan").paginate(TableName=self._table)
+        cameras = [model_from_item(Camera, item, f"camera record {item.get('camera_id', {}).get('S', '?')}")
+                   for page in pages for item in page.get("Items", [])]
+        return sorted(cameras, key=lambda camera: camera.camera_id)
