@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,32 @@ def test_unsure_reads_wait_for_an_officer_and_the_pair_matches_in_whatever_order
     assert violation["history"][0]["actor"] == "officer:officer-12"
     assert violation["section"]["entry_read_source"] == "officer"
     assert len(stack.sms_outbox()) == 1
+
+
+def test_one_exit_passage_ends_one_trip_even_when_an_older_entry_is_decided_last(make_stack: Any) -> None:
+    """Two entry passages of one plate 30 s apart, one exit: the exit pairs with the later entry, and
+    the older entry, decided last and also too fast with that exit, is not fined again for the trip."""
+    stack = make_stack()
+    entry_body, exit_body = confident_scenes(PLATE)
+    first, second = ENTERED_AT - timedelta(seconds=30), ENTERED_AT
+    uploads = [passage(ENTRY, first, entry_body, "P000021"), passage(ENTRY, second, exit_body, "P000022"),
+               passage(EXIT, second + timedelta(seconds=150), exit_body, "P000023")]
+    for upload in uploads:
+        stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata)
+    stack.wait_for_executions()
+    for frame_id in (f"{ENTRY}-P000022", f"{EXIT}-P000023", f"{ENTRY}-P000021"):
+        wait_after_decision(stack, decide_review(stack, frame_id, "CORRECTED", plate_text=PLATE, reviewer="officer-3"))
+
+    (violation,) = table_items(stack, "ViolationsTable")
+    assert violation["section"]["entry_frame_id"] == f"{ENTRY}-P000022"
+    assert len(stack.sms_outbox()) == 1
+    statuses = {frame["frame_id"]: frame["status"] for frame in table_items(stack, "FramesTable")}
+    assert statuses == {f"{ENTRY}-P000021": "SECTION_PASSAGE", f"{ENTRY}-P000022": "VIOLATION_ISSUED",
+                        f"{EXIT}-P000023": "VIOLATION_ISSUED"}
+    older = next(e for e in stack.executions() if "P000021" in e["name"])
+    output = json.loads(stack.describe_execution(older["executionArn"])["output"])
+    assert output["violation"] == {"outcome": "SECTION_PASSAGE", "violation_id": None, "plate_text": PLATE,
+                                   "notify": False}
 
 
 def test_the_demo_drives_one_vehicle_over_and_one_under_the_sections_average_limit(tmp_path: Path) -> None:

@@ -143,7 +143,7 @@ class ViolationIssuer:
         plate = offence.plate
         earlier = self._violations.get(violation_id)
         if earlier is not None:
-            return self._already_issued(earlier, task, frame_ids=(frame.frame_id, entry.frame_id))
+            return self._section_already_issued(earlier, offence, task)
 
         vehicle = self._registry.lookup(plate)
         if vehicle is None:
@@ -227,10 +227,20 @@ class ViolationIssuer:
             earlier = self._violations.get(violation_id)
             if earlier is None:
                 raise TransientError(f"violation {violation_id} was neither written nor readable; retry")
-            return self._already_issued(earlier, task, frame_ids=frame_ids)
+            return self._section_already_issued(earlier, offence, task)
         for frame_id in frame_ids:
             self._frames.set_status(frame_id, FrameStatus.VIOLATION_ISSUED, issued_at, violation_id=violation_id)
         return IssueResult(outcome=IssueOutcome.ISSUED, violation_id=violation_id, plate_text=plate, notify=True)
+
+    def _section_already_issued(self, earlier: Violation, offence: SectionOffence, task: IssueInput) -> IssueResult:
+        exit_id, entry_id = offence.exit.frame_id, offence.entry.frame_id
+        if earlier.frame_id == exit_id and earlier.section is not None and earlier.section.entry_frame_id != entry_id:
+            # The exit already ended a trip paired with another entry passage (one decided earlier):
+            # this entry is not part of it, and one trip is fined once.
+            self._frames.set_status(task.frame.frame_id, FrameStatus.SECTION_PASSAGE, self._clock(),
+                                    section_id=offence.section.section_id)
+            return IssueResult(outcome=IssueOutcome.SECTION_PASSAGE, plate_text=offence.plate, notify=False)
+        return self._already_issued(earlier, task, frame_ids=(exit_id, entry_id))
 
     def _already_issued(self, earlier: Violation, task: IssueInput,
                         frame_ids: tuple[str, ...] | None = None) -> IssueResult:
