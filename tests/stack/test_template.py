@@ -375,7 +375,9 @@ def test_the_payment_webhook_is_on_the_api_without_a_jwt(translated: dict[str, A
     # Providers are servers with no Khidmati token: every delivery is HMAC-signed instead.
     assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
     paths = translated["Api"]["Properties"]["Body"]["paths"]
-    assert paths["/payments/{provider}/webhook"]["post"].get("security", []) == []
+    # SAM's way of writing "no authorizer" over the API's default one.
+    assert paths["/payments/{provider}/webhook"]["post"]["security"] == [{"NONE": []}]
+    assert paths["/violations"]["get"]["security"] == [{"KhidmatiAuthorizer": []}]
 
 
 def test_payment_tables_keep_payments_and_expire_idempotency_records() -> None:

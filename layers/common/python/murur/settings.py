@@ -25,6 +25,9 @@ ENV_ANALYTICS_TABLE = "ANALYTICS_TABLE"
 ENV_ANALYTICS_BUCKET = "ANALYTICS_BUCKET"
 ENV_SECTIONS_TABLE = "SECTIONS_TABLE"
 ENV_SECTION_PASSAGES_TABLE = "SECTION_PASSAGES_TABLE"
+ENV_PAYMENTS_TABLE = "PAYMENTS_TABLE"
+ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+ENV_WALLET_WEBHOOK_SECRETS = "WALLET_WEBHOOK_SECRETS"
 ENV_OBJECTION_ATTACHMENTS_BUCKET = "OBJECTION_ATTACHMENTS_BUCKET"
 
 
@@ -48,6 +51,10 @@ class Settings:
     # Section control only (SectionControlFunction's own environment).
     sections_table: str
     section_passages_table: str
+    # Wallet payments (PaymentWebhookFunction; the tables also for the reconciliation report).
+    payments_table: str = ""
+    idempotency_table: str = ""
+    wallet_webhook_secrets: str = ""
     # The HTTP API only (ObjectionFunction): citizens' objection attachments.
     objection_attachments_bucket: str = ""
 
@@ -71,6 +78,9 @@ class Settings:
             analytics_bucket=os.environ.get(ENV_ANALYTICS_BUCKET, ""),
             sections_table=os.environ.get(ENV_SECTIONS_TABLE, ""),
             section_passages_table=os.environ.get(ENV_SECTION_PASSAGES_TABLE, ""),
+            payments_table=os.environ.get(ENV_PAYMENTS_TABLE, ""),
+            idempotency_table=os.environ.get(ENV_IDEMPOTENCY_TABLE, ""),
+            wallet_webhook_secrets=os.environ.get(ENV_WALLET_WEBHOOK_SECRETS, ""),
             objection_attachments_bucket=os.environ.get(ENV_OBJECTION_ATTACHMENTS_BUCKET, ""),
         )
 

@@ -161,6 +161,7 @@ class LocalStack:
             "AWS::SNS::Topic": self._create_topic,
             "AWS::Logs::LogGroup": self._create_log_group,
             "AWS::SQS::Queue": self._create_queue,
+            "AWS::SecretsManager::Secret": self._create_secret,
             "AWS::Glue::Database": self._create_glue_database,
             "AWS::Glue::Table": self._create_glue_table,
             "AWS::Athena::WorkGroup": self._create_athena_work_group,
@@ -250,6 +251,16 @@ class LocalStack:
 
     def _create_log_group(self, logical_id: str, properties: dict[str, Any]) -> None:
         self.client("logs").create_log_group(logGroupName=self.name(logical_id))
+
+    def _create_secret(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """A secret the template creates empty (operators set it) gets its known local value
+        (murur.local.wallets), so the tests and the demo can sign with it."""
+        from murur.local.wallets import LOCAL_SECRET_STRINGS
+
+        value = properties.get("SecretString", LOCAL_SECRET_STRINGS.get(logical_id))
+        if value is None:
+            raise RuntimeError(f"secret {logical_id} has no local value (murur.local.wallets.LOCAL_SECRET_STRINGS)")
+        self.client("secretsmanager").create_secret(Name=self.name(logical_id), SecretString=value)
 
     def _create_queue(self, logical_id: str, properties: dict[str, Any]) -> None:
         attributes = {name: str(properties[name]).lower() if isinstance(properties[name], bool) else str(properties[name])
