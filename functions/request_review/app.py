@@ -1,5 +1,6 @@
-"""RequestReview: an unsure read waits for an officer. Stores the review request with the task token;
-the execution resumes when the officer's decision is sent with SendTaskSuccess (murur.reviews)."""
+"""RequestReview: an unsure read waits for an officer. Stores the review request with the task token and
+a crop of the plate for the officer; the execution resumes when the officer's decision is sent with
+SendTaskSuccess (murur.reviews)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from murur.errors import aws_errors_as_transient
 from murur.frames import FramesRepository
-from murur.reviews import ReviewsRepository, request_review
+from murur.reviews import ReviewPictures, ReviewsRepository, request_review
 from murur.settings import settings
 from murur.tasks import parse_task
 from murur.workflow import ReviewRequestInput
@@ -31,6 +32,11 @@ def repositories() -> tuple[ReviewsRepository, FramesRepository]:
     return ReviewsRepository(dynamodb, config.reviews_table), FramesRepository(dynamodb, config.frames_table)
 
 
+@cache
+def pictures() -> ReviewPictures:
+    return ReviewPictures(boto3.client("s3"))
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)  # the chain's payloads hold plate text: keep them out of traces
 @metrics.log_metrics
@@ -38,7 +44,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_task(event, ReviewRequestInput)
     logger.append_keys(frame_id=request.state.frame.frame_id)
     with aws_errors_as_transient():
-        stored = request_review(*repositories(), request, datetime.now(UTC))
+        stored = request_review(*repositories(), request, datetime.now(UTC), pictures())
     logger.info("review requested", extra={"stored": stored})
     metrics.add_metric(name="ReviewsRequested", unit=MetricUnit.Count, value=1)
     # The execution waits for the officer's SendTaskSuccess; this answer is not its result.

@@ -81,3 +81,22 @@ def test_an_officers_decision_resumes_the_execution_once(account: Account, reque
     assert invoke(request_review, {**request, "task_token": "token-3"})["status"] == "ALREADY_DECIDED"
     review = reviews.get("NKC-TVZ-01-F000123")
     assert review is not None and (review["status"], review["task_token"]) == ("DECIDED", "token-1")
+
+
+def test_the_plate_crop_is_stored_beside_the_frame_for_the_officer(
+        account: Account, request_review: Any, invoke: Any) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from .payloads import PLATE_BOX
+
+    invoke(request_review, review_request(account))
+    (review,) = account.items("REVIEWS_TABLE")
+    assert review["plate_crop_key"] == "reviews/NKC-TVZ-01-F000123/plate.jpg"
+    crop = account.client("s3").get_object(Bucket="frames-bucket", Key=review["plate_crop_key"])
+    assert crop["ContentType"] == "image/jpeg"
+    with Image.open(BytesIO(crop["Body"].read())) as picture:
+        x1, y1, x2, y2 = PLATE_BOX
+        # The box and a margin around it: larger than the plate, far smaller than the frame.
+        assert x2 - x1 <= picture.width < 640 and y2 - y1 <= picture.height < 360

@@ -1,8 +1,11 @@
 """Human review of unsure reads: the stored request (ReviewsTable) and an officer's decision.
 
-RequestReview stores the request with the task token of the waiting execution; an officer's
-decision marks it DECIDED (only while PENDING, so two officers cannot both decide) and resumes the
-execution with SendTaskSuccess carrying the ReviewDecision.
+RequestReview stores the request with the task token of the waiting execution, and a crop of the
+plate beside the frame (FramesBucket, reviews/{frame_id}/plate.jpg) for the officer to compare the
+read with. An officer's decision marks it DECIDED (only while PENDING, so two officers cannot both
+decide) and resumes the execution with SendTaskSuccess carrying the ReviewDecision. A discard is a
+decision too (the execution records the frame DISCARDED), so SendTaskFailure is never sent: a
+failed task would end in RecordFailure, marking a correctly handled frame FAILED.
 """
 
 from __future__ import annotations
@@ -14,9 +17,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from murur.dynamo import from_item, is_conditional_check_failure, to_item, to_values, write_if
+from murur.evidence import plate_crop
 from murur.frames import FramesRepository, FrameStatus
 from murur.registry import normalise_plate
-from murur.workflow import ReviewDecision, ReviewOutcome, ReviewRequestInput
+from murur.workflow import FrameRef, ReviewDecision, ReviewOutcome, ReviewRequestInput
+
+# What SendTaskSuccess answers when the waiting task is gone: it timed out (ReviewTimeoutSeconds) or
+# its execution ended. The review has expired even if ExpireReview has not yet closed it.
+_TASK_GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+PRESIGNED_URL_SECONDS = 300
 
 
 class ReviewStatus(StrEnum):
@@ -29,6 +38,10 @@ class ReviewNotPending(LookupError):
     """No pending review for this frame: never requested, already decided, or expired."""
 
 
+class ReviewExpired(ReviewNotPending):
+    """The execution stopped waiting (ReviewTimeoutSeconds) before the decision reached it."""
+
+
 class InvalidDecision(ValueError):
     """The decision is incomplete (a correction without the right plate)."""
 
@@ -38,10 +51,11 @@ class ReviewsRepository:
         self._dynamodb = dynamodb
         self._table = table_name
 
-    def request(self, request: ReviewRequestInput, requested_at: datetime) -> bool:
+    def request(self, request: ReviewRequestInput, requested_at: datetime, plate_crop_key: str | None = None) -> bool:
         """Store (or, on a retried task, refresh the token of) the pending request; False if already decided."""
         state = request.state
         item = {
+            "plate_crop_key": plate_crop_key,
             "frame_id": state.frame.frame_id,
             "status": ReviewStatus.PENDING,
             "task_token": request.task_token,
@@ -74,6 +88,19 @@ class ReviewsRepository:
             ScanIndexForward=True, Limit=limit,
         )
         return [from_item(item) for item in response["Items"]]
+
+    def mark_expired(self, frame_id: str) -> None:
+        """A decision recorded too late (the task was gone): the review expired, as ExpireReview says."""
+        write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key={"frame_id": {"S": frame_id}},
+            UpdateExpression="SET #status = :expired",
+            ConditionExpression="#status = :decided",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_values({":expired": ReviewStatus.EXPIRED.value,
+                                                 ":decided": ReviewStatus.DECIDED.value}),
+        )
 
     def mark_decided(self, frame_id: str, decision: ReviewDecision) -> dict[str, Any]:
         """Record the decision if the review is still pending; returns the decided review (task token,
@@ -113,16 +140,48 @@ def make_decision(outcome: ReviewOutcome | str, *, reviewer: str, decided_at: da
 def decide_review(reviews: ReviewsRepository, stepfunctions: Any, frame_id: str, decision: ReviewDecision) -> str | None:
     """Record an officer's decision and resume the waiting execution with it; returns that execution's ARN.
 
-    Raises ReviewNotPending when there is nothing to decide (never requested, decided, expired).
+    Raises ReviewNotPending when there is nothing to decide (never requested, decided, expired), and
+    ReviewExpired when the execution stopped waiting before the decision reached it.
     """
     review = reviews.mark_decided(frame_id, decision)
-    stepfunctions.send_task_success(taskToken=review["task_token"], output=decision.model_dump_json())
+    try:
+        stepfunctions.send_task_success(taskToken=review["task_token"], output=decision.model_dump_json())
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _TASK_GONE:
+            reviews.mark_expired(frame_id)
+            raise ReviewExpired(frame_id) from error
+        raise
     return review.get("execution_arn")
 
 
+def review_crop_key(frame_id: str) -> str:
+    return f"reviews/{frame_id}/plate.jpg"
+
+
+class ReviewPictures:
+    """The pictures an officer decides on: the plate crop stored beside the frame when the review is
+    requested, and short-lived presigned GET URLs of both (the buckets stay private)."""
+
+    def __init__(self, s3: Any, expires_seconds: int = PRESIGNED_URL_SECONDS) -> None:
+        self._s3 = s3
+        self.expires_seconds = expires_seconds
+
+    def store_crop(self, frame: FrameRef, box: tuple[int, int, int, int]) -> str:
+        body = self._s3.get_object(Bucket=frame.bucket, Key=frame.key)["Body"].read()
+        key = review_crop_key(frame.frame_id)
+        self._s3.put_object(Bucket=frame.bucket, Key=key, Body=plate_crop(body, box), ContentType="image/jpeg")
+        return key
+
+    def url(self, bucket: str, key: str) -> str:
+        return self._s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
+                                               ExpiresIn=self.expires_seconds)
+
+
 def request_review(reviews: ReviewsRepository, frames: FramesRepository, request: ReviewRequestInput,
-                   now: datetime) -> bool:
-    stored = reviews.request(request, now)
+                   now: datetime, pictures: ReviewPictures | None = None) -> bool:
+    best = request.state.recognition.best
+    crop_key = pictures.store_crop(request.state.frame, best.box) if pictures is not None and best else None
+    stored = reviews.request(request, now, plate_crop_key=crop_key)
     if stored:
         frames.set_status(request.state.frame.frame_id, FrameStatus.REVIEW_PENDING, now)
     return stored

@@ -60,6 +60,18 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "ar": "تغيرت حالة المخالفة في الأثناء؛ أعد المحاولة.",
         "fr": "L'infraction a changé entre-temps ; réessayez.",
     },
+    "REVIEW_NOT_FOUND": {
+        "ar": "طلب المراجعة غير موجود.",
+        "fr": "Demande de vérification introuvable.",
+    },
+    "REVIEW_ALREADY_DECIDED": {
+        "ar": "تم البت في هذه المراجعة من قبل.",
+        "fr": "Cette vérification a déjà été tranchée.",
+    },
+    "REVIEW_EXPIRED": {
+        "ar": "انتهت مهلة هذه المراجعة؛ لن تصدر عنها مخالفة.",
+        "fr": "Le délai de cette vérification est écoulé ; aucune infraction n'en résultera.",
+    },
     "NOT_FOUND": {
         "ar": "المسار غير موجود.",
         "fr": "Ressource introuvable.",
@@ -171,6 +183,23 @@ class ObjectionNotAllowed(ApiError):
 class InvalidPageToken(ApiError):
     status = HTTPStatus.BAD_REQUEST
     code = "INVALID_PAGE_TOKEN"
+
+
+class ReviewNotFound(ApiError):
+    status = HTTPStatus.NOT_FOUND
+    code = "REVIEW_NOT_FOUND"
+
+
+class ReviewAlreadyDecided(ApiError):
+    status = HTTPStatus.CONFLICT
+    code = "REVIEW_ALREADY_DECIDED"
+
+
+class ReviewExpired(ApiError):
+    """Nobody decided within ReviewTimeoutSeconds: the frame is REVIEW_EXPIRED, nothing is issued."""
+
+    status = HTTPStatus.CONFLICT
+    code = "REVIEW_EXPIRED"
 
 
 class Conflict(ApiError):
