@@ -116,7 +116,8 @@ class Notice:
     segments: SegmentCount
 
 
-NoticeKind = Literal["sms", "reminder"]
+# ruling_*: an officer's ruling on the owner's objection (murur.objections).
+NoticeKind = Literal["sms", "reminder", "ruling_upheld", "ruling_cancelled"]
 
 
 def _template(language: Language, kind: NoticeKind) -> Template:

@@ -19,6 +19,7 @@ PORTAL_SOURCE = "murur"
 VIOLATION_ISSUED = "ViolationIssued"
 VIOLATION_OVERDUE = "ViolationOverdue"
 PAYMENT_RECEIVED = "PaymentReceived"
+OBJECTION_RULED = "ObjectionRuled"
 
 
 class SmsGateway:
@@ -98,6 +99,20 @@ class PortalEvents:
             "amount_mru": amount_mru,
             "currency": violation.currency,
             "paid_at": paid_at.isoformat(),
+        })
+
+    def objection_ruled(self, violation: Violation) -> None:
+        """An officer ruled on the owner's objection (murur.objections): UPHELD with its new deadline, or CANCELLED."""
+        ruling = violation.ruling
+        self._put(OBJECTION_RULED, violation.violation_id, {
+            "violation_id": violation.violation_id,
+            "owner_nni": violation.owner_nni,
+            "status": violation.status.value,
+            "decision": ruling.decision.value if ruling else None,
+            "ruled_at": ruling.ruled_at.isoformat() if ruling else None,
+            "deadline_at": violation.deadline_at.isoformat() if violation.status.value == "UPHELD" else None,
+            "amount_due_mru": violation.payable_mru if violation.status.value == "UPHELD" else None,
+            "currency": violation.currency,
         })
 
     def _put(self, detail_type: str, violation_id: str, detail: dict[str, Any]) -> None:

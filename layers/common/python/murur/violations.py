@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
+from botocore.exceptions import ClientError
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from murur.dynamo import iso_time, model_from_item, to_item, to_values, write_if
 from murur.errors import TransitionRefused, ViolationNotFound
 from murur.lifecycle import NOTIFY_ACTOR, StatusChange, ViolationStatus, check_transition
+from murur.objections import Objection, Ruling
 from murur.workflow import FrameRef, ViolationType
 
 # Crockford's base32: no I, L, O or U, so a reference read over the phone is not misheard.
@@ -137,13 +141,52 @@ class Violation(BaseModel):
     # Set once, with the change to OVERDUE: the surcharge and what is then due (amount_mru + surcharge_mru).
     surcharge_mru: int | None = None
     amount_due_mru: int | None = None
+    # Set once, with the change to PAID by a wallet payment (murur.payments): which payment, and when it was made.
+    payment_id: str | None = None
+    paid_at: AwareDatetime | None = None
+    # The owner's objection (set once, with the change to OBJECTED) and the officer's ruling on it
+    # (set once, with the change to UPHELD or CANCELLED): murur.objections.
+    objection: Objection | None = None
+    ruling: Ruling | None = None
     # Every change of status, oldest first (murur.lifecycle.StatusChange); only ever appended to.
     history: tuple[StatusChange, ...] = ()
+
+    @property
+    def payable_mru(self) -> int:
+        """What paying it costs now: the fine, or the fine with its overdue surcharge once one is set."""
+        return self.amount_due_mru if self.amount_due_mru is not None else self.amount_mru
 
 
 # Appends an audit entry; items written before the history existed start an empty one.
 _APPEND_HISTORY = "history = list_append(if_not_exists(history, :no_history), :change)"
 STATUS_INDEX = "status-index"
+OWNER_INDEX = "owner-index"
+
+
+class InvalidCursor(ValueError):
+    """A page cursor that this table did not hand out (or not for this query)."""
+
+
+class Page(NamedTuple):
+    violations: list[Violation]
+    # Opaque: where the next page starts, or None after the last page. Holds a violation id and a
+    # time only, never the NNI or status it is a page of: the query supplies those again.
+    next_cursor: str | None
+
+
+def _encode_cursor(violation_id: str, sort_value: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([violation_id, sort_value]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError) as error:
+        raise InvalidCursor("the cursor does not decode") from error
+    if not (isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(v, str) and 0 < len(v) <= 64
+                                                                   for v in decoded)):
+        raise InvalidCursor("the cursor is not a violation position")
+    return decoded[0], decoded[1]
 
 
 class ViolationsRepository:
@@ -211,6 +254,39 @@ class ViolationsRepository:
         return [model_from_item(Violation, item, f"violation {item.get('violation_id', {}).get('S', '?')}")
                 for page in pages for item in page.get("Items", [])]
 
+    def owned_by(self, owner_nni: str, *, limit: int, cursor: str | None = None) -> Page:
+        """The owner's violations, newest first, from owner-index (owner_nni, issued_at): the owner
+        recorded when the violation was issued, who answers for it even if the vehicle was sold since."""
+        return self._page(OWNER_INDEX, "owner_nni", owner_nni, "issued_at", limit, cursor, newest_first=True)
+
+    def in_status(self, status: ViolationStatus, *, limit: int, cursor: str | None = None) -> Page:
+        """Violations in `status`, earliest deadline first, from status-index (status, deadline_at)."""
+        return self._page(STATUS_INDEX, "status", ViolationStatus(status).value, "deadline_at", limit, cursor,
+                          newest_first=False)
+
+    def _page(self, index: str, key: str, value: str, sort_key: str, limit: int, cursor: str | None, *,
+              newest_first: bool) -> Page:
+        request: dict[str, Any] = {
+            "TableName": self._table, "IndexName": index, "KeyConditionExpression": "#key = :key",
+            "ExpressionAttributeNames": {"#key": key}, "ExpressionAttributeValues": {":key": {"S": value}},
+            "Limit": limit, "ScanIndexForward": not newest_first,
+        }
+        if cursor:
+            violation_id, sort_value = _decode_cursor(cursor)
+            request["ExclusiveStartKey"] = {"violation_id": {"S": violation_id}, key: {"S": value},
+                                            sort_key: {"S": sort_value}}
+        try:
+            response = self._dynamodb.query(**request)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ValidationException" and cursor:
+                raise InvalidCursor("the cursor does not fit this query") from error
+            raise
+        violations = [model_from_item(Violation, item, f"violation {item.get('violation_id', {}).get('S', '?')}")
+                      for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        next_cursor = _encode_cursor(last["violation_id"]["S"], last[sort_key]["S"]) if last else None
+        return Page(violations, next_cursor)
+
     def claim_reminder(self, violation_id: str, *, expected: ViolationStatus, at: datetime,
                        sms_status: SmsStatus) -> bool:
         """Record the reminder once, before it is sent; False when one was already recorded, or the
@@ -229,7 +305,7 @@ class ViolationsRepository:
 
     def transition(self, violation_id: str, target: ViolationStatus, *, actor: str, at: datetime,
                    reason: str | None = None, expected: ViolationStatus | None = None,
-                   set_once: dict[str, Any] | None = None) -> StatusChange:
+                   set_once: dict[str, Any] | None = None, also_set: dict[str, Any] | None = None) -> StatusChange:
         """Change the violation's status to `target` and append the change to its history, in one write.
 
         The change is checked against the lifecycle from the status the violation has (read here, or
@@ -242,6 +318,7 @@ class ViolationsRepository:
         `set_once`: attributes written by the same update, only if the item has none of them yet
         (the overdue surcharge: a violation may become OVERDUE again after an upheld objection, and
         must not be surcharged twice). If one is already there, the change is refused as a whole.
+        `also_set`: attributes the same update sets whatever they held (an upheld fine's new deadline).
         """
         target = ViolationStatus(target)
         if expected is None:
@@ -254,11 +331,14 @@ class ViolationsRepository:
         values = {":from": expected.value, ":to": target.value, ":no_history": [], ":change": [change.stored()]}
         once = set_once or {}
         values |= {f":{name}": value for name, value in once.items()}
+        overwrite = also_set or {}
+        values |= {f":{name}": value for name, value in overwrite.items()}
         applied = write_if(
             self._dynamodb.update_item,
             TableName=self._table,
             Key={"violation_id": {"S": violation_id}},
-            UpdateExpression="SET #status = :to, " + "".join(f"{name} = :{name}, " for name in once) + _APPEND_HISTORY,
+            UpdateExpression="SET #status = :to, " + "".join(f"{name} = :{name}, " for name in [*once, *overwrite])
+                             + _APPEND_HISTORY,
             ConditionExpression="attribute_exists(violation_id) AND #status = :from"
                                 + "".join(f" AND attribute_not_exists({name})" for name in once),
             ExpressionAttributeNames={"#status": "status"},

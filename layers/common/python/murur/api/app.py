@@ -16,8 +16,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
 from murur.api import black_spots, citizens, reviews, rulings
+from murur.api import errors
 from murur.api.errors import ApiError, Conflict, error_response, language_from, validation_fields
 from murur.errors import TransitionRefused
+from murur.objections import (
+    AlreadyRuled,
+    AttachmentMissing,
+    NoObjection,
+    NotObjectable,
+    NotTheOwnersViolation,
+    ObjectionAlreadyFiled,
+)
+from murur.violations import InvalidCursor
 
 logger = Logger(child=True)
 
@@ -28,6 +38,16 @@ DESCRIPTION = (
     "claim `nni`); `/officer/*` routes take an officers' Cognito token of group `officers`. Errors are "
     "`{code, message}` with the message in Arabic or French by Accept-Language (Arabic by default)."
 )
+# The domain's refusals, as the API answers them.
+DOMAIN_ERRORS: dict[type[Exception], type[ApiError]] = {
+    NotTheOwnersViolation: errors.ViolationNotFound,
+    ObjectionAlreadyFiled: errors.ObjectionAlreadyOpen,
+    NotObjectable: errors.ObjectionNotAllowed,
+    AttachmentMissing: errors.AttachmentNotFound,
+    NoObjection: errors.ObjectionNotFound,
+    AlreadyRuled: errors.ObjectionAlreadyRuled,
+    InvalidCursor: errors.InvalidPageToken,
+}
 SECURITY_SCHEMES = {
     "khidmati": HTTPBearer(description="JWT from Khidmati's identity provider; the citizen's NNI is claim `nni`."),
     "officers": HTTPBearer(description="Officers' Cognito user pool token (group `officers`)."),
@@ -48,6 +68,12 @@ def build_app() -> APIGatewayHttpResolver:
         # The exception's text names no personal data (see murur.api.errors).
         logger.info("request refused", extra={"code": error.code, "reason": str(error)})
         return error_response(error.status, error.code, language())
+
+    @app.exception_handler(list(DOMAIN_ERRORS))
+    def refused(error: Exception) -> Response:
+        answer = DOMAIN_ERRORS[type(error)]
+        logger.info("request refused", extra={"code": answer.code, "reason": str(error)})
+        return error_response(answer.status, answer.code, language())
 
     @app.exception_handler(TransitionRefused)
     def lost_race(error: TransitionRefused) -> Response:

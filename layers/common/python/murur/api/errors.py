@@ -44,6 +44,10 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "ar": "يوجد اعتراض مفتوح على هذه المخالفة بالفعل.",
         "fr": "Une contestation est déjà ouverte pour cette infraction.",
     },
+    "OBJECTION_ALREADY_RULED": {
+        "ar": "تم البت في هذا الاعتراض من قبل.",
+        "fr": "Cette contestation a déjà été tranchée.",
+    },
     "OBJECTION_NOT_ALLOWED": {
         "ar": "لا يمكن الاعتراض على هذه المخالفة في حالتها الحالية.",
         "fr": "Cette infraction ne peut plus être contestée dans son état actuel.",
@@ -173,6 +177,11 @@ class AttachmentNotFound(ApiError):
 class ObjectionAlreadyOpen(ApiError):
     status = HTTPStatus.CONFLICT
     code = "OBJECTION_ALREADY_OPEN"
+
+
+class ObjectionAlreadyRuled(ApiError):
+    status = HTTPStatus.CONFLICT
+    code = "OBJECTION_ALREADY_RULED"
 
 
 class ObjectionNotAllowed(ApiError):
