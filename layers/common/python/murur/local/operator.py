@@ -1,17 +1,16 @@
 """What an officer or operator does on the local stack: decide reviews, list what the chain produced.
 
-The review API comes with a later piece of work; until then the local commands decide reviews
-through the same domain code (murur.reviews) that API will call.
+An officer decides a review as on the deployed stack: POST /officer/reviews/{review_id}/decision
+through the local HTTP API gateway, with an officers' pool token (murur.local.identity).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from murur.dynamo import from_item
-from murur.reviews import ReviewsRepository, make_decision
-from murur.reviews import decide_review as decide
+from murur.reviews import InvalidDecision, ReviewExpired, ReviewNotPending
+
 
 def table_items(stack: Any, logical_id: str) -> list[dict[str, Any]]:
     paginator = stack.client("dynamodb").get_paginator("scan")
@@ -24,13 +23,24 @@ def table_items(stack: Any, logical_id: str) -> list[dict[str, Any]]:
 
 def decide_review(stack: Any, frame_id: str, outcome: str, *, plate_text: str | None = None,
                   reviewer: str = "local-officer") -> str | None:
-    """Decide a pending review on the local stack (murur.reviews); returns the resumed execution's ARN.
+    """Decide a pending review through the officers' API; returns the resumed execution's ARN.
 
-    Raises murur.reviews.ReviewNotPending or InvalidDecision.
+    Raises murur.reviews.ReviewNotPending (ReviewExpired when it expired) or InvalidDecision.
     """
-    decision = make_decision(outcome, reviewer=reviewer, decided_at=datetime.now(UTC), plate_text=plate_text)
-    reviews = ReviewsRepository(stack.client("dynamodb"), stack.name("ReviewsTable"))
-    return decide(reviews, stack.client("stepfunctions"), frame_id, decision)
+    from murur.local.identity import officer_token
+
+    body = {"outcome": str(outcome).upper(), **({"plate_text": plate_text} if plate_text else {})}
+    answer = stack.http("POST", f"/officer/reviews/{frame_id}/decision", token=officer_token(reviewer), body=body)
+    if answer.status == 422:
+        fields = ", ".join(field["field"] for field in answer.json().get("fields", []))
+        raise InvalidDecision(f"the decision is incomplete or invalid ({fields})")
+    if answer.status in (404, 409):
+        raise (ReviewExpired if answer.json().get("code") == "REVIEW_EXPIRED" else ReviewNotPending)(frame_id)
+    if answer.status != 200:
+        raise RuntimeError(f"the review API answered {answer.status}: {answer.json()}")
+    review = stack.client("dynamodb").get_item(TableName=stack.name("ReviewsTable"),
+                                               Key={"frame_id": {"S": frame_id}}, ConsistentRead=True).get("Item")
+    return from_item(review).get("execution_arn") if review else None
 
 
 def wait_after_decision(stack: Any, execution_arn: str | None) -> None:
