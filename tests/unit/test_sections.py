@@ -290,3 +290,16 @@ def test_only_section_passages_are_taken(rig: Rig) -> None:
         decision=Decision.CONFIDENT, best=read, plates=[read], threshold=0.9, model_version="m"))
     with pytest.raises(InvalidPayload):
         rig.control.control(task)
+
+
+def test_the_demo_sections_are_valid_and_their_cameras_are_seeded() -> None:
+    from murur.local.seed import SECTION_CAMERAS, SECTIONS
+
+    cameras = {camera.camera_id for camera in SECTION_CAMERAS}
+    for item in SECTIONS:
+        configured = Section.model_validate(item)
+        assert {configured.entry_camera_id, configured.exit_camera_id} <= cameras
+        # The window holds the trip at the limit, and its shortest trip is faster than any vehicle.
+        at_limit = configured.distance_m * 3.6 / configured.limit_kmh
+        assert configured.min_seconds < at_limit < configured.max_seconds
+        assert configured.distance_m * 3.6 / configured.min_seconds >= 200
