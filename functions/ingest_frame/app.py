@@ -16,6 +16,7 @@ from murur.cameras import DynamoDBCameraDirectory
 from murur.errors import aws_errors_as_transient
 from murur.frames import FramesRepository, FrameStore
 from murur.ingest import ExecutionStarter, FrameIngestor
+from murur.sections import DynamoDBSectionDirectory
 from murur.settings import settings
 
 logger = Logger()
@@ -32,6 +33,7 @@ def ingestor() -> FrameIngestor:
         frames=FramesRepository(boto3.client("dynamodb"), config.frames_table),
         cameras=DynamoDBCameraDirectory(boto3.client("dynamodb"), config.cameras_table),
         executions=ExecutionStarter(boto3.client("stepfunctions"), config.state_machine_arn),
+        sections=DynamoDBSectionDirectory(boto3.client("dynamodb"), config.sections_table),
     )
 
 

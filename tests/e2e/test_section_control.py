@@ -214,3 +214,14 @@ def test_the_demo_drives_one_vehicle_over_and_one_under_the_sections_average_lim
     assert under["frame_statuses"] == ["SECTION_PASSAGE", "SECTION_PASSAGE"]
     assert f"1 over the average limit ({over['violation_id']})" in printed.getvalue()
     assert (tmp_path / "evidence" / over["violation_id"] / "entry.jpg").exists()
+
+
+def test_a_passage_from_a_camera_in_no_section_is_rejected_at_ingestion(stack: LocalStack) -> None:
+    upload = passage("NKC-TVZ-01", ENTERED_AT, b"not even read", "P000031")
+    stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata)
+
+    assert stack.executions() == []
+    (frame,) = table_items(stack, "FramesTable")
+    assert (frame["status"], frame["reason_code"]) == ("REJECTED", "NOT_A_SECTION_CAMERA")
+    tags = stack.client("s3").get_object_tagging(Bucket=stack.name("FramesBucket"), Key=upload.key)["TagSet"]
+    assert {"Key": "murur-reason", "Value": "NOT_A_SECTION_CAMERA"} in tags

@@ -121,6 +121,7 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
         **_bucket("FramesBucket", S3_READ),
         "FramesBucket/frames/*": {"s3:PutObjectTagging"},
         **_table("CamerasTable", DYNAMODB_READ),
+        **_table("SectionsTable", DYNAMODB_READ),
         **_table("FramesTable", DYNAMODB_CRUD),
         "FramePipeline": {"states:StartExecution"},
     },

@@ -50,6 +50,7 @@ class RejectionReason(StrEnum):
     NOT_AN_IMAGE = "NOT_AN_IMAGE"
     CORRUPT_IMAGE = "CORRUPT_IMAGE"
     TOO_MANY_PIXELS = "TOO_MANY_PIXELS"
+    NOT_A_SECTION_CAMERA = "NOT_A_SECTION_CAMERA"  # a SECTION_SPEEDING passage from a camera in no active section
 
 
 class FrameRejected(Exception):

@@ -28,7 +28,8 @@ from murur.camera_contract import (
 )
 from murur.cameras import CameraDirectory, CameraStatus
 from murur.frames import FramesRepository, FrameStatus, FrameStore, ObjectHead, Rejection, frame_ref, sha256_hex
-from murur.workflow import ExecutionStarted, FrameRef
+from murur.sections import SectionDirectory
+from murur.workflow import ExecutionStarted, FrameRef, ViolationType
 
 EXECUTION_NAME_MAX = 80
 _DIGEST_CHARS = 20
@@ -92,12 +93,16 @@ class FrameIngestor:
         cameras: CameraDirectory,
         executions: ExecutionStarter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sections: SectionDirectory | None = None,
     ) -> None:
+        """`sections`: where a section camera's passages are checked to belong (murur.sections); without
+        it, SECTION_SPEEDING passages are refused."""
         self._store = store
         self._frames = frames
         self._cameras = cameras
         self._executions = executions
         self._clock = clock
+        self._sections = sections
 
     def ingest(self, bucket: str, key: str, etag: str) -> IngestOutcome:
         etag = etag.strip('"')
@@ -141,6 +146,12 @@ class FrameIngestor:
                                 f"camera {frame_key.camera_id} is not active (status {camera.status})")
         metadata = parse_metadata(head.metadata, now=self._clock(), posted_limit_kmh=camera.speed_limit_kmh)
         check_key_date(frame_key, metadata)
+        if metadata.violation_type is ViolationType.SECTION_SPEEDING and (
+                self._sections is None or self._sections.for_camera(frame_key.camera_id) is None):
+            # Refused here rather than after an officer has spent a review on a passage nobody can pair.
+            raise FrameRejected(RejectionReason.NOT_A_SECTION_CAMERA,
+                                f"camera {frame_key.camera_id} is in no active section: it cannot send "
+                                f"{ViolationType.SECTION_SPEEDING.value} passages")
         check_size(head.size_bytes)
         data = self._store.read(bucket, key, head.etag)
         image = inspect_image(data)
