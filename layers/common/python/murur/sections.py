@@ -290,5 +290,6 @@ class SectionControl:
         return passage, (exits[0] if exits else None)
 
     def _mark_passage(self, frame_id: str, section: Section, judgement: Judgement | None) -> None:
+        paired = {"average_speed_kmh": judgement.average_speed_kmh} if judgement else {}
         self._frames.set_status(frame_id, FrameStatus.SECTION_PASSAGE, self._clock(), section_id=section.section_id,
-                                average_speed_kmh=judgement.average_speed_kmh if judgement else None)
+                                **paired)
