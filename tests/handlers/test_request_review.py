@@ -100,3 +100,14 @@ def test_the_plate_crop_is_stored_beside_the_frame_for_the_officer(
         x1, y1, x2, y2 = PLATE_BOX
         # The box and a margin around it: larger than the plate, far smaller than the frame.
         assert x2 - x1 <= picture.width < 640 and y2 - y1 <= picture.height < 360
+
+
+def test_a_frame_replaced_since_ingestion_is_not_sent_to_review(
+        account: Account, request_review: Any, invoke: Any) -> None:
+    request = review_request(account)
+    key = request["state"]["frame"]["key"]
+    account.client("s3").put_object(Bucket="frames-bucket", Key=key, Body=b"other bytes")
+    with pytest.raises(Exception) as raised:
+        invoke(request_review, request)
+    assert type(raised.value).__name__ == "FrameChanged"
+    assert account.items("REVIEWS_TABLE") == []

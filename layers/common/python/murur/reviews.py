@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from murur.dynamo import from_item, is_conditional_check_failure, to_item, to_values, write_if
 from murur.evidence import plate_crop
-from murur.frames import FramesRepository, FrameStatus
+from murur.frames import FramesRepository, FrameStatus, FrameStore
 from murur.registry import normalise_plate
 from murur.workflow import FrameRef, ReviewDecision, ReviewOutcome, ReviewRequestInput
 
@@ -167,7 +167,8 @@ class ReviewPictures:
         self.expires_seconds = expires_seconds
 
     def store_crop(self, frame: FrameRef, box: tuple[int, int, int, int]) -> str:
-        body = self._s3.get_object(Bucket=frame.bucket, Key=frame.key)["Body"].read()
+        """FrameNotFound or FrameChanged when the frame is no longer the one ingested: nothing to review."""
+        body = FrameStore(self._s3).read_frame(frame)
         key = review_crop_key(frame.frame_id)
         self._s3.put_object(Bucket=frame.bucket, Key=key, Body=plate_crop(body, box), ContentType="image/jpeg")
         return key
