@@ -139,12 +139,18 @@ def redrive_local(stack: Any) -> RedriveReport:
     return redrive_stack(stack.client, names)
 
 
+_OUTPUTS_NEEDED = ("UndeliveredNoticesQueueUrl", "ViolationsTableName", "VehiclesTableName", "PortalEventBusName")
+
+
 def names_of_stack(cloudformation: Any, stack_name: str) -> StackNames:
     """The queue, tables, bus and portal URL of a deployed stack, from its outputs and parameters."""
     (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     parameters = {parameter["ParameterKey"]: parameter.get("ParameterValue", "")
                   for parameter in stack.get("Parameters", [])}
+    missing = sorted(set(_OUTPUTS_NEEDED) - set(outputs))
+    if missing:
+        raise ValueError(f"stack {stack_name} has no output {', '.join(missing)}: deploy the current template first")
     return StackNames(
         queue_url=outputs["UndeliveredNoticesQueueUrl"],
         violations_table=outputs["ViolationsTableName"],
