@@ -169,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     session = boto3.session.Session(region_name=args.region)
-    names = names_of_stack(session.client("cloudformation"), args.stack)
+    try:
+        names = names_of_stack(session.client("cloudformation"), args.stack)
+    except ValueError as error:
+        parser.error(str(error))
     report = redrive_stack(session.client, names, limit=args.max)
     print(json.dumps(asdict(report)))
     return 0 if report.still_undelivered == 0 and report.unreadable == 0 else 1
