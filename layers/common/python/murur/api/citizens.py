@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as R
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from murur.api import wiring
-from murur.api.errors import language_from
+from murur.api.errors import documented, language_from
 from murur.api.identity import citizen_from
 from murur.lifecycle import StatusChange, ViolationStatus, is_allowed
 from murur.notices import Language
@@ -219,7 +219,9 @@ def details_of(violation: Violation, language: Language) -> ViolationDetails:
 
 
 # ------------------------------------------------------------------ routes
-@router.get("/violations", summary="The caller's violations, newest first", tags=["citizens"])
+@router.get("/violations", summary="The caller's violations, newest first", tags=["citizens"],
+            responses=documented(200, ViolationsPage, "A page of the caller's violations",
+                                 {400: "INVALID_PAGE_TOKEN", 403: "NOT_A_CITIZEN"}))
 def list_violations(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     next_token: Annotated[str | None, Query(max_length=400)] = None,
@@ -231,7 +233,9 @@ def list_violations(
 
 
 @router.get("/violations/<violation_id>", summary="One of the caller's violations", tags=["citizens"],
-            responses={404: {"description": "No such violation, or another citizen's (VIOLATION_NOT_FOUND)"}})
+            responses=documented(200, ViolationDetails, "The violation",
+                                 {403: "NOT_A_CITIZEN",
+                                  404: "VIOLATION_NOT_FOUND: no such violation, or another citizen's"}))
 def get_violation(violation_id: Annotated[str, VIOLATION_ID]) -> ViolationDetails:
     citizen = citizen_from(router.current_event)
     violation = wiring.objection_desk().owners_violation(violation_id, citizen.nni)
@@ -241,8 +245,9 @@ def get_violation(violation_id: Annotated[str, VIOLATION_ID]) -> ViolationDetail
 @router.post("/violations/<violation_id>/objection/attachments", status_code=201, tags=["citizens"],
              summary="A presigned POST form for one attachment of the objection (image/jpeg, image/png or "
                      f"application/pdf, at most {ATTACHMENT_MAX_BYTES // (1024 * 1024)} MiB)",
-             responses={404: {"description": "VIOLATION_NOT_FOUND"},
-                        409: {"description": "OBJECTION_ALREADY_OPEN or OBJECTION_NOT_ALLOWED"}})
+             responses=documented(201, AttachmentUpload, "The form to upload the attachment with",
+                                  {403: "NOT_A_CITIZEN", 404: "VIOLATION_NOT_FOUND",
+                                   409: "OBJECTION_ALREADY_OPEN or OBJECTION_NOT_ALLOWED"}))
 def attachment_form(violation_id: Annotated[str, VIOLATION_ID], body: AttachmentRequest) -> AttachmentUpload:
     citizen = citizen_from(router.current_event)
     form = wiring.objection_desk().attachment_form(violation_id, citizen.nni, body.content_type)
@@ -252,9 +257,10 @@ def attachment_form(violation_id: Annotated[str, VIOLATION_ID], body: Attachment
 
 @router.post("/violations/<violation_id>/objection", status_code=201, tags=["citizens"],
              summary="Object to the violation: payment and the deadline wait for an officer's ruling",
-             responses={404: {"description": "VIOLATION_NOT_FOUND"},
-                        409: {"description": "OBJECTION_ALREADY_OPEN, OBJECTION_NOT_ALLOWED or CONFLICT"},
-                        422: {"description": "VALIDATION_FAILED or ATTACHMENT_NOT_FOUND"}})
+             responses=documented(201, ObjectionFiled, "The objection, filed; the violation is OBJECTED",
+                                  {403: "NOT_A_CITIZEN", 404: "VIOLATION_NOT_FOUND",
+                                   409: "OBJECTION_ALREADY_OPEN, OBJECTION_NOT_ALLOWED or CONFLICT",
+                                   422: "VALIDATION_FAILED or ATTACHMENT_NOT_FOUND"}))
 def file_objection(violation_id: Annotated[str, VIOLATION_ID], body: ObjectionRequest) -> ObjectionFiled:
     citizen = citizen_from(router.current_event)
     violation = wiring.objection_desk().file(violation_id, citizen.nni, body.reason, body.details,

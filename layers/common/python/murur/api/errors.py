@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any, ClassVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel, Field
 
 from murur.notices import DEFAULT_LANGUAGE, LANGUAGES, Language
 
@@ -216,6 +217,30 @@ class Conflict(ApiError):
 
     status = HTTPStatus.CONFLICT
     code = "CONFLICT"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where: body.<name>, query.<name> or path.<name>")
+    type: str = Field(description="What is wrong, as pydantic names it (missing, string_too_long, enum ...)")
+    message: str
+
+
+class ErrorAnswer(BaseModel):
+    """Every error the functions answer (API Gateway's own 401 is {"message": "Unauthorized"})."""
+
+    code: str = Field(description="Stable, for programs: VALIDATION_FAILED, VIOLATION_NOT_FOUND ...")
+    message: str = Field(description="For people, in Arabic or French by Accept-Language")
+    fields: list[FieldError] | None = Field(default=None, description="VALIDATION_FAILED only")
+
+
+def documented(success: int, model: type[BaseModel], description: str,
+               errors: dict[int, str] | None = None) -> dict[int, Any]:
+    """A route's `responses` for the OpenAPI document: its answer, and its errors as ErrorAnswer."""
+    responses: dict[int, Any] = {success: {"description": description,
+                                           "content": {"application/json": {"model": model}}}}
+    for status, codes in (errors or {}).items():
+        responses[status] = {"description": codes, "content": {"application/json": {"model": ErrorAnswer}}}
+    return responses
 
 
 def error_body(code: str, language: Language, fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:

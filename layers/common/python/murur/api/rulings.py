@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from murur.api import wiring
 from murur.api.citizens import VIOLATION_ID, ObjectionView, objection_view
+from murur.api.errors import documented
 from murur.api.identity import officer_from
 from murur.lifecycle import ViolationStatus
 from murur.objections import RULING_NOTE_MAX_CHARACTERS, RulingDecision, attachment_key
@@ -87,7 +88,9 @@ def _open_objection(violation: Violation, expires_at: datetime) -> OpenObjection
     )
 
 
-@router.get("/officer/objections", summary="Open objections, earliest deadline first", tags=["officers"])
+@router.get("/officer/objections", summary="Open objections, earliest deadline first", tags=["officers"],
+            responses=documented(200, OpenObjections, "A page of open objections",
+                                 {400: "INVALID_PAGE_TOKEN", 403: "NOT_AN_OFFICER"}))
 def open_objections(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     next_token: Annotated[str | None, Query(max_length=400)] = None,
@@ -100,8 +103,9 @@ def open_objections(
 
 
 @router.post("/officer/objections/<violation_id>/ruling", summary="Rule on an open objection", tags=["officers"],
-             responses={404: {"description": "OBJECTION_NOT_FOUND"},
-                        409: {"description": "OBJECTION_ALREADY_RULED"}})
+             responses=documented(200, RulingAnswer, "The ruling, recorded; the owner told",
+                                  {403: "NOT_AN_OFFICER", 404: "OBJECTION_NOT_FOUND",
+                                   409: "OBJECTION_ALREADY_RULED or CONFLICT"}))
 def rule(violation_id: Annotated[str, VIOLATION_ID], body: RulingRequest) -> RulingAnswer:
     officer = officer_from(router.current_event)
     outcome = wiring.objection_desk().rule(violation_id, officer.officer_id, body.decision, body.note)
