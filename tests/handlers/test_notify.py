@@ -127,3 +127,25 @@ def test_a_violation_that_does_not_exist_is_an_error(account: Account, notify: A
         invoke(notify, task)
     assert type(raised.value).__name__ == "ViolationNotFound"
     assert sms_outbox() == []
+
+
+def test_an_sms_sns_refuses_is_an_sms_publish_failed_naming_no_number_and_nothing_is_recorded(
+        account: Account, notify: Any, invoke: Any) -> None:
+    from unittest import mock
+
+    from moto.sns.exceptions import SNSInvalidParameter
+    from moto.sns.models import SNSBackend
+
+    task = issued(account, "4821AB00")
+    refusal = SNSInvalidParameter(f"Invalid parameter: PhoneNumber Reason: {OWNERS['4821AB00']['owner_phone']}")
+    with mock.patch.object(SNSBackend, "publish", side_effect=refusal), pytest.raises(Exception) as raised:
+        invoke(notify, task)
+    # The state machine retries this error by name, then parks the notice (murur.errors.SmsPublishFailed).
+    assert type(raised.value).__name__ == "SmsPublishFailed"
+    assert str(raised.value) == "SNS Publish: InvalidParameter"
+    (violation,) = account.items("VIOLATIONS_TABLE")
+    assert violation["status"] == "ISSUED" and "notified_at" not in violation
+    # A later try (the retry, a re-drive) sends it and records it once.
+    invoke(notify, task)
+    assert len(sms_outbox()) == 1
+    assert account.items("VIOLATIONS_TABLE")[0]["status"] == "NOTIFIED"
