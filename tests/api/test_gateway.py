@@ -72,3 +72,37 @@ def test_a_function_that_raises_is_a_500(api_stack: LocalStack) -> None:
     api_stack.functions.fault_injections["ObjectionFunction"] = RuntimeError("boom")
     response = api_stack.http("GET", "/violations", token=citizen_token(OWNER_NNI))
     assert (response.status, response.json()) == (500, {"message": "Internal Server Error"})
+
+
+def test_serve_exposes_the_api_and_swagger_ui_on_a_local_port(api_stack: LocalStack) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from murur.local.gateway import serve_http
+
+    server = serve_http(lambda method, path, headers, body: api_stack.http(method, path, headers=headers, body=body),
+                        port=0)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        request = urllib.request.Request(f"{base}/violations?limit=2",
+                                         headers={"Authorization": f"Bearer {citizen_token(OWNER_NNI)}"})
+        with urllib.request.urlopen(request) as response:
+            assert len(json.loads(response.read())["violations"]) == 2
+        objection = urllib.request.Request(
+            f"{base}/violations/{OWNER_VIOLATIONS[0]}/objection", method="POST",
+            data=json.dumps({"reason": "OTHER"}).encode(),
+            headers={"Authorization": f"Bearer {citizen_token(OWNER_NNI)}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(objection) as response:
+            assert (response.status, json.loads(response.read())["status"]) == (201, "OBJECTED")
+        try:
+            urllib.request.urlopen(f"{base}/violations")
+            raise AssertionError("no token must be refused")
+        except urllib.error.HTTPError as error:
+            assert error.code == 401
+        with urllib.request.urlopen(f"{base}/swagger") as response:
+            page = response.read().decode()
+        assert "swagger-ui" in page and "/officer/objections/{violation_id}/ruling" in page
+        assert "https://" not in page.split("<script>")[0]  # assets inline: nothing fetched from a CDN
+    finally:
+        server.shutdown()

@@ -2,7 +2,9 @@
 
     python -m murur.local demo --out out/demo [--frames 36]     # the whole chain on generated frames
 
-    python -m murur.local serve [--demo-frames 12] &            # keep one local stack running
+    python -m murur.local serve [--demo-frames 12] [--http-port 8080] &   # keep one local stack running;
+                                                                # its HTTP API on the port, Swagger UI at /swagger
+    python -m murur.local token citizen 1234567890 | token officer officer-7   # a token for the local API
     python -m murur.local upload FRAME.jpg --camera NKC-TVZ-01 --meta violation-type=SPEEDING
     python -m murur.local frames | violations | outbox | reviews | redrive-notices
     python -m murur.local decide FRAME_ID confirm | correct PLATE | discard
@@ -141,6 +143,16 @@ class OperatorShell(cmd.Cmd):
         for vehicle in VEHICLES:
             self._say(f"vehicle {vehicle.plate:<12} {vehicle.language}  {'phone' if vehicle.owner_phone else 'no phone'}")
 
+    def do_token(self, line: str) -> None:
+        """token citizen NNI | token officer OFFICER_ID: a JWT the local HTTP API accepts (this process only)"""
+        from murur.local.identity import citizen_token, officer_token
+
+        words = line.split()
+        if len(words) != 2 or words[0] not in {"citizen", "officer"}:
+            self._say(self.do_token.__doc__ or "")
+            return
+        self._say(citizen_token(words[1]) if words[0] == "citizen" else officer_token(words[1]))
+
     def do_quit(self, line: str) -> bool:
         """quit: leave (the local stack and its state go away)."""
         return True
@@ -165,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="keep one local stack running for the operator commands")
     serve.add_argument("--demo-frames", type=int, default=0, help="first run this many generated frames through it")
     serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--http-port", type=int, default=8080,
+                       help="the HTTP API (routes and authorizers of template.yaml) on 127.0.0.1; 0: none")
+    token = commands.add_parser("token", help="a JWT for the local HTTP API: citizen NNI | officer ID (needs `serve`)")
+    token.add_argument("kind", choices=["citizen", "officer"])
+    token.add_argument("subject")
     for name, text in [("frames", "every frame received, with its status"), ("violations", "violations issued"),
                        ("outbox", "the SMS messages sent"), ("reviews", "review requests"),
                        ("redrive-notices", "send again the notices parked as undelivered"),
@@ -194,9 +211,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"-- {command}")
                     shell.onecmd(command)
             return 0
-    if args.command in {"frames", "violations", "outbox", "reviews", "decide", "redrive-notices", "stop"}:
-        line = args.command.replace("-", "_") if args.command != "decide" \
-            else f"decide {args.frame_id} {' '.join(args.decision)}"
+    if args.command in {"frames", "violations", "outbox", "reviews", "decide", "redrive-notices", "stop", "token"}:
+        line = args.command.replace("-", "_") if args.command not in {"decide", "token"} \
+            else f"decide {args.frame_id} {' '.join(args.decision)}" if args.command == "decide" \
+            else f"token {args.kind} {shlex.quote(args.subject)}"
         try:
             print(server.send(line), end="")
         except server.NoServer:
@@ -213,8 +231,15 @@ def main(argv: list[str] | None = None) -> int:
                 for number, frame in enumerate(planned, start=1):
                     outcome = process(stack, frame)
                     print(f"  [{number}/{len(planned)}] {frame.upload.key}: {_describe(outcome)}", flush=True)
+            if args.http_port:
+                from murur.local.gateway import serve_http
+
+                serve_http(lambda method, path, headers, body: stack.http(method, path, headers=headers, body=body),
+                           args.http_port)
+                print(f"HTTP API on http://127.0.0.1:{args.http_port}/ (Swagger UI: /swagger); "
+                      "tokens: python -m murur.local token citizen NNI | officer ID", flush=True)
             print(f"Local stack running (pid {os.getpid()}); commands: python -m murur.local "
-                  "upload|frames|violations|outbox|reviews|decide|stop", flush=True)
+                  "upload|frames|violations|outbox|reviews|decide|token|stop", flush=True)
             server.serve(shell, port=args.port)
             return 0
         if not sys.stdin.isatty():

@@ -257,3 +257,54 @@ def _proxy_answer(result: Any) -> HttpResponse:
     if result.get("isBase64Encoded"):
         body = base64.b64decode(body).decode("utf-8", errors="replace")
     return HttpResponse(int(result["statusCode"]), headers, body)
+
+
+# ------------------------------------------------------------------ a real port for `serve`
+def swagger_page() -> str:
+    """Swagger UI over docs/openapi.json's document, with Powertools' bundled assets (no network).
+    Served by the local HTTP server only: the deployed function has no such route."""
+    from importlib.resources import files
+
+    from murur.api.openapi import document
+
+    assets = files("aws_lambda_powertools.event_handler.openapi.swagger_ui")
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    spec = json.dumps(document()).replace("</", "<\\/")
+    return generate_swagger_html(spec, assets.joinpath("swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+                                 assets.joinpath("swagger-ui.min.css").read_text(encoding="utf-8"), "", None)
+
+
+def serve_http(request: Any, port: int = 8080, host: str = "127.0.0.1") -> Any:
+    """An HTTP server on host:port in a daemon thread, answering through `request(method, path, headers,
+    body) -> HttpResponse` (LocalStack's gateway), plus GET /swagger. Returns the server (shutdown())."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            if self.command == "GET" and urlsplit(self.path).path in {"/swagger", "/swagger/"}:
+                page = swagger_page().encode()
+                self._send(200, {"content-type": "text/html; charset=utf-8"}, page)
+                return
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else None
+            response = request(self.command, self.path, dict(self.headers.items()), body)
+            self._send(response.status, response.headers, response.body.encode())
+
+        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            pass  # requests carry tokens: nothing is logged
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True, name="murur-local-http").start()
+    return server
