@@ -20,6 +20,7 @@ import pytest
 from murur.dynamo import from_item
 from murur.lifecycle import ViolationStatus
 from murur.local import LocalStack
+from murur.local.__main__ import OperatorShell
 from murur.local.functions import LambdaContext
 from murur.local.operator import table_items
 from murur.local.seed import VEHICLES
@@ -302,3 +303,7 @@ def test_unmatched_payments_are_recorded_with_their_reason_and_reconciled(stack:
                 dynamodb=stack.client("dynamodb"), stream=text)
     assert "Payments unmatched: 4" in text.getvalue() and "WRONG_AMOUNT (due 4000" in text.getvalue()
     assert PAYER not in text.getvalue()
+    # The local operator's command prints the same report from the running stack.
+    shell = OperatorShell(stack, stdout=io.StringIO())
+    shell.onecmd(f"payments_report --from {at.date().isoformat()}")
+    assert "Payments applied: 2" in shell.stdout.getvalue() and "Payments unmatched: 6" in shell.stdout.getvalue()

@@ -7,6 +7,7 @@
     python -m murur.local token citizen 1234567890 | token officer officer-7   # a token for the local API
     python -m murur.local upload FRAME.jpg --camera NKC-TVZ-01 --meta violation-type=SPEEDING
     python -m murur.local frames | violations | outbox | reviews | redrive-notices
+    python -m murur.local payments-report [--from 2026-11-01] [--to 2026-11-30] [--provider bankily]
     python -m murur.local decide FRAME_ID confirm | correct PLATE | discard
     python -m murur.local stop
 
@@ -36,6 +37,7 @@ from murur.local.operator import decide_review, table_items, wait_after_decision
 from murur.local.seed import CAMERAS, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
 from murur.ops.redrive import redrive_local
+from murur.payments import report as payments_report
 from murur.reviews import InvalidDecision, ReviewNotPending
 from murur.workflow import ViolationType
 
@@ -105,6 +107,14 @@ class OperatorShell(cmd.Cmd):
         """redrive_notices: send again the notices parked in the undelivered-notices queue (murur.ops.redrive)."""
         report = redrive_local(self.stack)
         self._say(" ".join(f"{name}={count}" for name, count in asdict(report).items()))
+
+    def do_payments_report(self, line: str) -> None:
+        """payments_report [--from DAY] [--to DAY] [--provider P] [--json]: wallet payments applied, unmatched, totals."""
+        try:
+            payments_report.main(["--table", self.stack.name("PaymentsTable"), *shlex.split(line)],
+                                 dynamodb=self.stack.client("dynamodb"), stream=self.stdout)
+        except SystemExit:
+            self._say(self.do_payments_report.__doc__ or "")
 
     def do_reviews(self, line: str) -> None:
         """reviews: review requests and their status."""
@@ -187,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
                        ("redrive-notices", "send again the notices parked as undelivered"),
                        ("stop", "stop the running local stack")]:
         commands.add_parser(name, help=f"{text} (needs `serve`)")
+    payments = commands.add_parser("payments-report", help="wallet payments: applied, unmatched (with reasons), "
+                                                           "totals per provider and day (needs `serve`)")
+    payments.add_argument("--from", dest="first", help="first day (UTC), default today")
+    payments.add_argument("--to", dest="last", help="last day (UTC), default --from")
+    payments.add_argument("--provider")
     decide = commands.add_parser("decide", help="decide a review: confirm | correct PLATE | discard (needs `serve`)")
     decide.add_argument("frame_id")
     decide.add_argument("decision", nargs="+")
@@ -211,8 +226,12 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"-- {command}")
                     shell.onecmd(command)
             return 0
-    if args.command in {"frames", "violations", "outbox", "reviews", "decide", "redrive-notices", "stop", "token"}:
-        line = args.command.replace("-", "_") if args.command not in {"decide", "token"} \
+    if args.command in {"frames", "violations", "outbox", "reviews", "decide", "redrive-notices", "stop", "token",
+                        "payments-report"}:
+        line = " ".join(["payments_report", *(f"{flag} {shlex.quote(value)}" for flag, value in (
+            ("--from", args.first), ("--to", args.last), ("--provider", args.provider)) if value)]) \
+            if args.command == "payments-report" \
+            else args.command.replace("-", "_") if args.command not in {"decide", "token"} \
             else f"decide {args.frame_id} {' '.join(args.decision)}" if args.command == "decide" \
             else f"token {args.kind} {shlex.quote(args.subject)}"
         try:
