@@ -22,6 +22,12 @@ def test_the_demo_accounts_for_every_frame(tmp_path: Path) -> None:
     assert summary["sms_sent"] == len(json.loads((tmp_path / "sms_outbox.json").read_text()))
     text = printed.getvalue()
     assert "9/9]" in text and "Rejected uploads: 5" in text
+    # Citizens object through the HTTP API (the section-control violation at least is theirs to contest);
+    # the officer upholds the first and cancels the second.
+    objections = summary["citizens_api"]["objections"]
+    assert objections and all(o["filed"] == 201 for o in objections.values())
+    assert [o["status"] for o in objections.values()] == ["UPHELD", "CANCELLED"][:len(objections)]
+    assert "Objections through the citizens' API" in text
 
 
 def test_the_demos_officer_works_the_review_queue_and_leaves_none_unaccounted(tmp_path: Path) -> None:

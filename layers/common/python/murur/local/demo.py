@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from murur.dynamo import from_item
+from murur.local.api_demo import citizens_object_and_an_officer_rules
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
 from murur.local.functions import FunctionError
 from murur.local.operator import decide_review, table_items, wait_after_decision
@@ -211,7 +212,7 @@ def _describe(outcome: FrameOutcome) -> str:
 
 
 def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: TextIO,
-           section_control: dict[str, Any] | None = None) -> dict[str, Any]:
+           section_control: dict[str, Any] | None = None, citizens_api: dict[str, Any] | None = None) -> dict[str, Any]:
     def say(text: str = "") -> None:
         print(text, file=stream)
 
@@ -240,6 +241,11 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         over = [pair for pair in section_control["pairs"] if pair["violation_id"]]
         say(f"\nSection control {section_control['section_id']}: {len(section_control['pairs'])} pairs, "
             f"{len(over)} over the average limit ({', '.join(p['violation_id'] for p in over) or 'none'})")
+
+    if citizens_api and citizens_api["objections"]:
+        say("\nObjections through the citizens' API: " + ", ".join(
+            f"{violation_id} {o.get('decision', '?')} -> {o.get('status')}"
+            for violation_id, o in citizens_api["objections"].items()))
 
     unknown = [frame for frame in frames if frame["status"] == "UNKNOWN_PLATE"]
     say(f"\nUnknown plates recorded for follow-up: {len(unknown)}")
@@ -286,6 +292,8 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         "read_decisions": dict(decisions),
         "violations": sum(v["violation_type"] != ViolationType.SECTION_SPEEDING for v in violations),
         "section_control": section_control,
+        # Objections filed through the HTTP API and the officer's rulings (murur.local.api_demo).
+        "citizens_api": citizens_api,
         "reviews_pending": len(pending),
         "reviews_decided": len(decided),
         "rejections": {frame["frame_id"]: frame.get("reason_code") for frame in rejected},
@@ -343,6 +351,7 @@ def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO 
                 f"{_describe(outcome)}  ({outcome.seconds * 1000:.0f} ms)")
         officer_reviews(stack, planned, say)
         section_control = run_section_demo(stack, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1), say)
-        summary = report(stack, outcomes, out, stream, section_control)
+        citizens_api = citizens_object_and_an_officer_rules(stack, say)
+        summary = report(stack, outcomes, out, stream, section_control, citizens_api)
     say(f"Done in {time.perf_counter() - started:.1f} s.")
     return summary
