@@ -67,7 +67,8 @@ def test_a_violation_two_days_from_its_deadline_gets_one_reminder(
     add(account, "MR26-CCCCCCCCCC", timedelta(days=10))  # not yet
 
     first = invoke(deadlines, {})
-    assert first == {"reminders_sent": 2, "reminders_without_sms": 0, "overdue": 0, "skipped": 0}
+    assert first == {"reminders_sent": 2, "reminders_without_sms": 0, "overdue": 0, "skipped": 0,
+                     "overdue_events_resent": 0}
     outbox = dict(sms_outbox())
     assert set(outbox) == {OWNER["owner_phone"], FRENCH_OWNER["owner_phone"]}
     assert ARABIC.search(outbox[OWNER["owner_phone"]]) and "MR26-AAAAAAAAAA" in outbox[OWNER["owner_phone"]]
@@ -79,7 +80,8 @@ def test_a_violation_two_days_from_its_deadline_gets_one_reminder(
 
     # A second run sends nothing more and changes nothing.
     second = invoke(deadlines, {})
-    assert second == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0}
+    assert second == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0,
+                     "overdue_events_resent": 0}
     assert len(sms_outbox()) == 2
     assert stored(account) == items
 
@@ -103,9 +105,34 @@ def test_a_violation_past_its_deadline_becomes_overdue_with_one_surcharge(
     assert (event["detail"]["surcharge_mru"], event["detail"]["amount_due_mru"]) == (2000, 6000)
     assert OWNER["owner_phone"] not in json.dumps(event)
 
-    assert invoke(deadlines, {}) == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0}
+    assert invoke(deadlines, {}) == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0,
+                                     "overdue_events_resent": 0}
     assert stored(account)["MR26-AAAAAAAAAA"] == item
     assert portal_events(account) == []  # the second run tells the portal nothing new
+
+
+def test_an_overdue_event_a_failed_run_left_out_is_sent_by_the_next_run(
+        account: Account, deadlines: Any, invoke: Any) -> None:
+    from unittest import mock
+
+    from moto.events.models import EventsBackend
+
+    add(account, "MR26-AAAAAAAAAA", -timedelta(hours=1))
+    refused = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure"}]}
+    with mock.patch.object(EventsBackend, "put_events", return_value=refused["Entries"]), \
+            pytest.raises(Exception) as raised:
+        invoke(deadlines, {})
+    assert type(raised.value).__name__ == "TransientError"  # the run fails: DeadlinesFunctionErrorsAlarm
+    item = stored(account)["MR26-AAAAAAAAAA"]
+    assert item["status"] == "OVERDUE" and "overdue_event_for" not in item
+    assert portal_events(account) == []
+
+    report = invoke(deadlines, {})
+    assert (report["overdue"], report["overdue_events_resent"]) == (0, 1)
+    (event,) = portal_events(account)
+    assert event["detail-type"] == "ViolationOverdue" and event["detail"]["amount_due_mru"] == 6000
+    assert stored(account)["MR26-AAAAAAAAAA"]["overdue_event_for"] == item["deadline_at"]
+    assert invoke(deadlines, {})["overdue_events_resent"] == 0
 
 
 def test_an_upheld_fine_surcharged_before_is_not_surcharged_again(
@@ -130,7 +157,8 @@ def test_paid_and_contested_violations_are_untouched(
         account: Account, deadlines: Any, invoke: Any, status: ViolationStatus, deadline_in: timedelta) -> None:
     add(account, "MR26-AAAAAAAAAA", deadline_in, status)
     before = stored(account)
-    assert invoke(deadlines, {}) == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0}
+    assert invoke(deadlines, {}) == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0,
+                     "overdue_events_resent": 0}
     assert stored(account) == before
     assert sms_outbox() == []
 

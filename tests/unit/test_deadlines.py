@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from murur.deadlines import Action, action_for, overdue_charges
+from murur.deadlines import Action, action_for, needs_overdue_event, overdue_charges
 from murur.fines import FineSchedule
 from murur.lifecycle import ViolationStatus
 from murur.violations import Violation
@@ -87,3 +87,14 @@ def test_the_default_schedule_reminds_three_days_ahead_and_older_schedules_still
     assert FineSchedule.default().reminder_days_before == 3
     document = FineSchedule.default().model_dump(mode="json", exclude={"reminder_days_before"})
     assert FineSchedule.model_validate(document).reminder_days_before == 3
+
+
+def test_the_portal_is_told_once_per_deadline_that_passed() -> None:
+    overdue = violation(S.OVERDUE, deadline_in=-timedelta(hours=1))
+    assert needs_overdue_event(overdue)
+    told = overdue.model_copy(update={"overdue_event_for": overdue.deadline_at})
+    assert not needs_overdue_event(told)
+    # Upheld after an objection, with a new deadline that passed too: the portal hears of it again.
+    again = told.model_copy(update={"deadline_at": NOW - timedelta(minutes=5)})
+    assert needs_overdue_event(again)
+    assert not needs_overdue_event(violation(S.PAID, deadline_in=-timedelta(hours=1)))

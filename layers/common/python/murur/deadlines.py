@@ -7,7 +7,9 @@ conditional, so a run repeated, overlapping or retried changes nothing more:
 * the reminder is claimed (`reminded_at`, written only where it is absent) before it is sent;
 * the change to OVERDUE is conditional on the status it was decided on, and carries the surcharge
   in the same update, written only where no surcharge is recorded yet; the portal then gets a
-  ViolationOverdue event with the new amount due (only from the run whose update was applied).
+  ViolationOverdue event with the new amount due, and the violation records that it was told
+  (`overdue_event_for`: the deadline it was told about). Each run first sends the events a failed
+  run left out, for violations made OVERDUE within OVERDUE_EVENT_CATCH_UP.
 
 The decisions (`action_for`) are pure; `DeadlinesJob` applies them.
 """
@@ -28,6 +30,9 @@ from murur.registry import VehicleRegistry
 from murur.violations import Violation, ViolationsRepository
 
 DEADLINES_ACTOR = "system:deadlines"
+# How far back a run looks for OVERDUE violations whose event the portal missed (a run that failed
+# after the change to OVERDUE): DeadlinesFunctionErrorsAlarm calls someone long before this ends.
+OVERDUE_EVENT_CATCH_UP = timedelta(days=7)
 
 # The statuses in which a fine is still to be paid: those OVERDUE may be reached from
 # (murur.lifecycle). ISSUED is included for a violation whose notice was never recorded; UPHELD
@@ -57,6 +62,11 @@ def action_for(violation: Violation, now: datetime, reminder_days_before: int) -
     return Action.NOTHING
 
 
+def needs_overdue_event(violation: Violation) -> bool:
+    """OVERDUE, and the portal not yet told that this deadline passed."""
+    return violation.status is ViolationStatus.OVERDUE and violation.overdue_event_for != violation.deadline_at
+
+
 def overdue_charges(violation: Violation, schedule: FineSchedule) -> dict[str, int] | None:
     """The surcharge and the new amount due, or None when the violation already carries one
     (OVERDUE again after an upheld objection: the surcharge is applied once, ever)."""
@@ -74,6 +84,7 @@ class DeadlinesReport:
     reminders_without_sms: int = 0
     overdue: int = 0
     skipped: int = 0  # the violation changed between the query and the write: its new state stands
+    overdue_events_resent: int = 0  # portal events an earlier, failed run left out
 
 
 class ScheduleSource(Protocol):
@@ -104,6 +115,11 @@ class DeadlinesJob:
         schedule = self._schedule.get()
         until = now + timedelta(days=schedule.reminder_days_before)
         report = DeadlinesReport()
+        for violation in self._violations.with_deadline_until(ViolationStatus.OVERDUE, now,
+                                                              since=now - OVERDUE_EVENT_CATCH_UP):
+            if needs_overdue_event(violation):
+                self._tell_portal_overdue(violation, now, violation.surcharge_mru, violation.amount_due_mru)
+                report.overdue_events_resent += 1
         for status in OPEN_STATUSES:
             for violation in self._violations.with_deadline_until(status, until):
                 action = action_for(violation, now, schedule.reminder_days_before)
@@ -141,8 +157,13 @@ class DeadlinesJob:
             return
         report.overdue += 1
         # After the update, so only the run that made it OVERDUE tells the portal. If this put fails,
-        # the function fails (DeadlinesFunctionErrorsAlarm) and the violation is already OVERDUE.
-        self._portal.violation_overdue(
-            violation, overdue_at=now,
-            surcharge_mru=charges["surcharge_mru"] if charges else violation.surcharge_mru,
-            amount_due_mru=charges["amount_due_mru"] if charges else violation.amount_due_mru)
+        # the run fails (DeadlinesFunctionErrorsAlarm) and the next one sends it (catch-up above).
+        self._tell_portal_overdue(violation, now,
+                                  charges["surcharge_mru"] if charges else violation.surcharge_mru,
+                                  charges["amount_due_mru"] if charges else violation.amount_due_mru)
+
+    def _tell_portal_overdue(self, violation: Violation, now: datetime, surcharge_mru: int | None,
+                             amount_due_mru: int | None) -> None:
+        self._portal.violation_overdue(violation, overdue_at=now, surcharge_mru=surcharge_mru,
+                                       amount_due_mru=amount_due_mru)
+        self._violations.record_overdue_event(violation.violation_id, violation.deadline_at)

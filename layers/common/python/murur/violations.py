@@ -138,6 +138,9 @@ class Violation(BaseModel):
     # The one reminder before the deadline (murur.deadlines): when it was claimed, and how it went out.
     reminded_at: AwareDatetime | None = None
     reminder_sms_status: SmsStatus | None = None
+    # The deadline whose passing the portal was told of (ViolationOverdue, murur.deadlines): a fine made
+    # OVERDUE again after an upheld objection has a new deadline, and the portal hears of it again.
+    overdue_event_for: AwareDatetime | None = None
     # Set once, with the change to OVERDUE: the surcharge and what is then due (amount_mru + surcharge_mru).
     surcharge_mru: int | None = None
     amount_due_mru: int | None = None
@@ -240,16 +243,23 @@ class ViolationsRepository:
             ExpressionAttributeValues=to_values(values),
         )
 
-    def with_deadline_until(self, status: ViolationStatus, until: datetime) -> list[Violation]:
-        """Violations in `status` whose deadline is at or before `until`, from the status-index GSI
-        (status, deadline_at): a key condition, never a scan. The index is eventually consistent;
-        every write made on what it returns is conditional, so a stale entry changes nothing."""
+    def with_deadline_until(self, status: ViolationStatus, until: datetime,
+                            since: datetime | None = None) -> list[Violation]:
+        """Violations in `status` whose deadline is at or before `until` (and at or after `since`),
+        from the status-index GSI (status, deadline_at): a key condition, never a scan. The index is
+        eventually consistent; every write made on what it returns is conditional, so a stale entry
+        changes nothing."""
+        values = {":status": ViolationStatus(status).value, ":until": iso_time(until)}
+        window = "deadline_at <= :until"
+        if since is not None:
+            window = "deadline_at BETWEEN :since AND :until"
+            values[":since"] = iso_time(since)
         paginator = self._dynamodb.get_paginator("query")
         pages = paginator.paginate(
             TableName=self._table, IndexName=STATUS_INDEX,
-            KeyConditionExpression="#status = :status AND deadline_at <= :until",
+            KeyConditionExpression=f"#status = :status AND {window}",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=to_values({":status": ViolationStatus(status).value, ":until": iso_time(until)}),
+            ExpressionAttributeValues=to_values(values),
         )
         return [model_from_item(Violation, item, f"violation {item.get('violation_id', {}).get('S', '?')}")
                 for page in pages for item in page.get("Items", [])]
@@ -286,6 +296,17 @@ class ViolationsRepository:
         last = response.get("LastEvaluatedKey")
         next_cursor = _encode_cursor(last["violation_id"]["S"], last[sort_key]["S"]) if last else None
         return Page(violations, next_cursor)
+
+    def record_overdue_event(self, violation_id: str, deadline_at: datetime) -> None:
+        """The portal was told this violation's deadline `deadline_at` passed (ViolationOverdue)."""
+        write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key={"violation_id": {"S": violation_id}},
+            UpdateExpression="SET overdue_event_for = :deadline",
+            ConditionExpression="attribute_exists(violation_id)",
+            ExpressionAttributeValues=to_values({":deadline": deadline_at}),
+        )
 
     def claim_reminder(self, violation_id: str, *, expected: ViolationStatus, at: datetime,
                        sms_status: SmsStatus) -> bool:
