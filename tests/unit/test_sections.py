@@ -275,7 +275,7 @@ def test_a_camera_in_no_section_or_two_is_a_configuration_error(rig: Rig) -> Non
         rig.passage(EXIT, T0)
 
 
-def test_a_retired_section_does_not_pair(rig: Rig) -> None:
+def test_the_cameras_of_a_retired_section_serve_no_section(rig: Rig) -> None:
     rig.dynamodb.put_item(TableName="sections", Item=to_item(section(status="RETIRED").model_dump(mode="json")))
     with pytest.raises(ConfigurationError):
         rig.passage(ENTRY, T0)
