@@ -36,7 +36,8 @@ OVERDUE_EVENT_CATCH_UP = timedelta(days=7)
 
 # The statuses in which a fine is still to be paid: those OVERDUE may be reached from
 # (murur.lifecycle). ISSUED is included for a violation whose notice was never recorded; UPHELD
-# (an objection rejected) keeps its original deadline.
+# (an objection rejected) runs to the new deadline its ruling set (murur.objections). OBJECTED is
+# not here: an open objection suspends the deadline.
 OPEN_STATUSES: tuple[ViolationStatus, ...] = (ViolationStatus.ISSUED, ViolationStatus.NOTIFIED,
                                                ViolationStatus.UPHELD)
 
