@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -71,11 +71,10 @@ def payment_webhook(provider: str) -> dict[str, Any]:
     # The payment's id and outcome only: never the payer's number.
     logger.info("payment notice recorded", extra={"payment_id": result.payment_id, "outcome": result.outcome.value,
                                                   "amount_mru": notice.amount_mru})
-    metrics.add_metric(name="PaymentNoticesRecorded", unit=MetricUnit.Count, value=1)
-    # One metric per provider and outcome: an unmatched rate that climbs shows at once.
-    with single_metric(name="PaymentNotices", unit=MetricUnit.Count, value=1) as metric:
-        metric.add_dimension(name="provider", value=notice.provider.value)
-        metric.add_dimension(name="outcome", value=result.outcome.value)
+    # One metric per outcome (PaymentsApplied, PaymentsWrongAmount, ...): a climbing unmatched rate shows at once.
+    metrics.add_metric(name="Payments" + result.outcome.value.title().replace("_", ""), unit=MetricUnit.Count,
+                       value=1)
+    metrics.add_metadata(key="provider", value=notice.provider.value)
     return result.model_dump(mode="json")
 
 

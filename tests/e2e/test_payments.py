@@ -23,6 +23,7 @@ from murur.local import LocalStack
 from murur.local.__main__ import OperatorShell
 from murur.local.functions import LambdaContext
 from murur.local.operator import table_items
+from murur.local.payments_demo import owners_pay_by_wallet
 from murur.local.seed import VEHICLES
 from murur.local.wallets import LOCAL_WEBHOOK_SECRETS, provider_payload, signed_delivery, webhook_path
 from murur.notifications import PortalEvents, SmsGateway
@@ -307,3 +308,20 @@ def test_unmatched_payments_are_recorded_with_their_reason_and_reconciled(stack:
     shell = OperatorShell(stack, stdout=io.StringIO())
     shell.onecmd(f"payments_report --from {at.date().isoformat()}")
     assert "Payments applied: 2" in shell.stdout.getvalue() and "Payments unmatched: 6" in shell.stdout.getvalue()
+
+
+def test_the_demo_step_pays_two_fines_once_each_and_reconciles(stack: LocalStack) -> None:
+    put_violation(stack, "MR26-PAYDEMO001", S.UPHELD, owner=ARABIC_OWNER)
+    put_violation(stack, "MR26-PAYDEMO002", S.NOTIFIED)
+    printed: list[str] = []
+
+    summary = owners_pay_by_wallet(stack, printed.append)
+
+    assert [(p["violation_id"], p["outcome"]) for p in summary["payments"]] == [
+        ("MR26-PAYDEMO001", "APPLIED"), ("MR26-PAYDEMO001", "APPLIED"),  # the duplicate delivery
+        ("MR26-PAYDEMO002", "WRONG_AMOUNT"), ("MR26-PAYDEMO002", "APPLIED")]
+    assert summary["receipts"] == 2
+    assert {violation_item(stack, r)["status"] for r in ("MR26-PAYDEMO001", "MR26-PAYDEMO002")} == {"PAID"}
+    assert {(t["provider"], t["applied_count"], t["unmatched_count"]) for t in summary["reconciliation"]} == {
+        ("bankily", 1, 0), ("masrvi", 1, 1)}
+    assert any("Payments unmatched: 1" in line for line in printed)

@@ -25,6 +25,7 @@ from murur.local.api_demo import citizens_object_and_an_officer_rules
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
 from murur.local.functions import FunctionError
 from murur.local.operator import decide_review, table_items, wait_after_decision
+from murur.local.payments_demo import owners_pay_by_wallet
 from murur.local.section_demo import run_section_demo
 from murur.local.seed import CAMERAS, UNKNOWN_PLATES, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
@@ -212,7 +213,8 @@ def _describe(outcome: FrameOutcome) -> str:
 
 
 def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: TextIO,
-           section_control: dict[str, Any] | None = None, citizens_api: dict[str, Any] | None = None) -> dict[str, Any]:
+           section_control: dict[str, Any] | None = None, citizens_api: dict[str, Any] | None = None,
+           payments: dict[str, Any] | None = None) -> dict[str, Any]:
     def say(text: str = "") -> None:
         print(text, file=stream)
 
@@ -246,6 +248,10 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         say("\nObjections through the citizens' API: " + ", ".join(
             f"{violation_id} {o.get('decision', '?')} -> {o.get('status')}"
             for violation_id, o in citizens_api["objections"].items()))
+
+    if payments and payments["payments"]:
+        say(f"\nWallet payments: {payments['deliveries']} signed deliveries -> " + ", ".join(
+            f"{p['payment_id']} {p['outcome']}" for p in payments["payments"]) + f"; receipts {payments['receipts']}")
 
     unknown = [frame for frame in frames if frame["status"] == "UNKNOWN_PLATE"]
     say(f"\nUnknown plates recorded for follow-up: {len(unknown)}")
@@ -294,6 +300,8 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         "section_control": section_control,
         # Objections filed through the HTTP API and the officer's rulings (murur.local.api_demo).
         "citizens_api": citizens_api,
+        # Owners paying through the signed wallet webhooks, and the day's reconciliation (murur.local.payments_demo).
+        "payments": payments,
         "reviews_pending": len(pending),
         "reviews_decided": len(decided),
         "rejections": {frame["frame_id"]: frame.get("reason_code") for frame in rejected},
@@ -352,6 +360,7 @@ def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO 
         officer_reviews(stack, planned, say)
         section_control = run_section_demo(stack, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1), say)
         citizens_api = citizens_object_and_an_officer_rules(stack, say)
-        summary = report(stack, outcomes, out, stream, section_control, citizens_api)
+        payments = owners_pay_by_wallet(stack, say)
+        summary = report(stack, outcomes, out, stream, section_control, citizens_api, payments)
     say(f"Done in {time.perf_counter() - started:.1f} s.")
     return summary
