@@ -125,6 +125,20 @@ def test_a_valid_payment_makes_the_violation_paid_once_with_one_receipt_and_one_
     idempotency = table_items(stack, "IdempotencyTable")
     assert len(idempotency) == 1 and idempotency[0]["status"] == "COMPLETED"
 
+    # Days later the idempotency record has expired (its TTL removed it): PaymentsTable still answers.
+    dynamodb = stack.client("dynamodb")
+    dynamodb.delete_item(TableName=stack.name("IdempotencyTable"), Key={"id": {"S": idempotency[0]["id"]}})
+    late = deliver(stack, Provider.BANKILY, "MR26-PAYVALID01", 4000, transaction_id="BK-777", paid_at=paid_at)
+    assert (late.status, late.json()) == (200, first)
+    for record in table_items(stack, "IdempotencyTable"):  # expired again: the payment record alone decides
+        dynamodb.delete_item(TableName=stack.name("IdempotencyTable"), Key={"id": {"S": record["id"]}})
+    reused = deliver(stack, Provider.BANKILY, "MR26-PAYVALID01", 3000, transaction_id="BK-777", paid_at=paid_at)
+    assert (reused.status, reused.json()["code"]) == (409, "TRANSACTION_MISMATCH")
+    assert violation_item(stack, "MR26-PAYVALID01") == violation
+    assert len(table_items(stack, "PaymentsTable")) == 1
+    assert len([sms for sms in stack.sms_outbox() if sms["phone_number"] == PAYER]) == 1
+    assert payment_events(stack) == []
+
 
 @pytest.fixture
 def atomic_dynamodb_writes(monkeypatch: pytest.MonkeyPatch) -> None:
