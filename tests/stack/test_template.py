@@ -150,8 +150,8 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
     },
     "SectionControlFunction": {
         **_table("SectionsTable", DYNAMODB_READ),
-        # Passages are added and looked up, never changed or deleted (their TTL removes them).
-        "SectionPassagesTable": {"dynamodb:PutItem", "dynamodb:Query"},
+        # Passages are added, looked up and bound in pairs, never deleted (their TTL removes them).
+        "SectionPassagesTable": {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
         # Then what IssueViolation may: a section's violation is issued the same way.
         **_bucket("FramesBucket", S3_READ),
         "EvidenceBucket/evidence/*": {"s3:PutObject"},

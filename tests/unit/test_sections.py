@@ -246,6 +246,36 @@ def test_an_exit_pairs_with_the_latest_entry_in_the_window(rig: Rig) -> None:
     assert offence.entry.captured_at == T0
 
 
+def test_a_burst_of_two_frames_at_the_exit_is_fined_once(rig: Rig) -> None:
+    rig.passage(ENTRY, T0)
+    first, _ = rig.passage(EXIT, T0 + timedelta(seconds=150))
+    second, _ = rig.passage(EXIT, T0 + timedelta(seconds=150, microseconds=300_000))
+    assert first.outcome is IssueOutcome.ISSUED
+    assert second.outcome is IssueOutcome.SECTION_PASSAGE and not second.notify
+    assert len(rig.issuer.offences) == 1
+
+
+def test_an_older_entry_decided_after_the_trip_was_paired_is_not_fined_again(rig: Rig) -> None:
+    rig.passage(ENTRY, T0)
+    rig.passage(EXIT, T0 + timedelta(seconds=150))
+    late, _ = rig.passage(ENTRY, T0 - timedelta(seconds=20))
+    assert late.outcome is IssueOutcome.SECTION_PASSAGE
+    assert len(rig.issuer.offences) == 1
+
+
+def test_the_same_pair_claimed_again_is_the_same_trip(rig: Rig) -> None:
+    """A retried task claims its own trip again and goes on to the (idempotent) issue."""
+    rig.passage(ENTRY, T0, frame="F1")
+    rig.passage(EXIT, T0 + timedelta(seconds=150), frame="F2")
+    again, _ = rig.passage(EXIT, T0 + timedelta(seconds=150), frame="F2")
+    assert again.outcome is IssueOutcome.ISSUED
+    first, second = rig.issuer.offences
+    assert (first.entry.frame_id, first.exit.frame_id) == (second.entry.frame_id, second.exit.frame_id)
+    partners = {item["camera_plate"]["S"].split("#")[0]: item["trip_partner"]["S"]
+                for item in rig.dynamodb.scan(TableName="passages")["Items"]}
+    assert partners == {ENTRY: f"{EXIT}-F2", EXIT: f"{ENTRY}-F1"}
+
+
 def test_passages_outside_the_window_or_expired_do_not_pair(rig: Rig) -> None:
     rig.passage(ENTRY, T0)
     too_soon, _ = rig.passage(EXIT, T0 + timedelta(seconds=60))

@@ -23,10 +23,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt, model_validator
 
 from murur.dynamo import model_from_item, to_item, to_values, write_if
-from murur.errors import ConfigurationError, InvalidPayload
+from murur.errors import ConfigurationError, InvalidPayload, TransientError
 from murur.frames import FramesRepository, FrameStatus
 from murur.registry import normalise_plate
 from murur.workflow import FrameRef, IssueInput, IssueOutcome, IssueResult, ViolationType
@@ -210,14 +211,45 @@ class PassagesRepository:
         self._table = table_name
         self._clock = clock
 
+    @staticmethod
+    def _key(passage: Passage) -> dict[str, str]:
+        return {"camera_plate": f"{passage.camera_id}#{passage.plate}",
+                "passed_at": f"{passage_time(passage.captured_at)}#{passage.frame_id}"}
+
     def record(self, passage: Passage) -> bool:
         """Store the passage once (False: already stored, e.g. a retried task or the same frame twice)."""
-        item = passage.model_dump(mode="json") | {
-            "camera_plate": f"{passage.camera_id}#{passage.plate}",
-            "passed_at": f"{passage_time(passage.captured_at)}#{passage.frame_id}",
-        }
+        item = passage.model_dump(mode="json") | self._key(passage)
         return write_if(self._dynamodb.put_item, TableName=self._table, Item=to_item(item),
                         ConditionExpression="attribute_not_exists(camera_plate)")
+
+    def claim_trip(self, entry: Passage, exit_: Passage) -> bool:
+        """Bind the two passages to each other as one trip, both or neither (one transaction).
+
+        False when either already belongs to a trip with another passage: a second frame of one
+        passage (a burst), or an entry decided late that would pair with an exit already paired.
+        One entry passage starts one trip and one exit passage ends one: a trip is fined once.
+        True again for the same two (a retried task).
+        """
+        def bind(passage: Passage, partner: Passage) -> dict[str, Any]:
+            return {"Update": {
+                "TableName": self._table, "Key": to_item(self._key(passage)),
+                "UpdateExpression": "SET trip_partner = :partner",
+                "ConditionExpression": "attribute_exists(camera_plate) AND "
+                                       "(attribute_not_exists(trip_partner) OR trip_partner = :partner)",
+                "ExpressionAttributeValues": to_values({":partner": partner.frame_id}),
+            }}
+
+        try:
+            self._dynamodb.transact_write_items(TransactItems=[bind(entry, exit_), bind(exit_, entry)])
+        except ClientError as error:
+            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            if "ConditionalCheckFailed" in reasons:
+                return False
+            raise TransientError(f"claiming a section trip was cancelled ({', '.join(sorted(map(str, reasons)))})") \
+                from error
+        return True
 
     def between(self, camera_id: str, plate: str, earliest: datetime, latest: datetime) -> list[Passage]:
         """The plate's passages at a camera captured in [earliest, latest], oldest first, unexpired.
@@ -276,6 +308,10 @@ class SectionControl:
         if judgement.verdict is not Verdict.OVER_LIMIT:
             self._mark_passage(frame.frame_id, section, judgement)
             return IssueResult(outcome=IssueOutcome.WITHIN_LIMIT, plate_text=plate, notify=False), judgement
+        if not self._passages.claim_trip(entry, exit_):
+            # One of the two already ended or began a fined trip with another passage.
+            self._mark_passage(frame.frame_id, section, None)
+            return IssueResult(outcome=IssueOutcome.SECTION_PASSAGE, plate_text=plate, notify=False), judgement
         return self._issuer.issue_section(SectionOffence(section, entry, exit_, judgement), task), judgement
 
     def _pair(self, section: Section, passage: Passage) -> tuple[Passage | None, Passage | None]:
