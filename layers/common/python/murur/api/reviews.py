@@ -123,7 +123,7 @@ def _pending_review(review: dict[str, Any], pictures: ReviewPictures, expire_at:
 @router.get("/officer/reviews", summary="Unsure reads waiting for an officer, oldest first",
             responses={403: {"description": "NOT_AN_OFFICER"}})
 def pending_reviews(limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> PendingReviews:
-    officer_from(router.current_event)
+    officer_from(router.current_event)  # 403 for a pool user outside the officers group
     pictures = _pictures()
     expire_at = datetime.now(UTC) + timedelta(seconds=pictures.expires_seconds)
     return PendingReviews(reviews=[_pending_review(review, pictures, expire_at)
