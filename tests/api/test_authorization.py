@@ -184,3 +184,14 @@ def test_a_khidmati_token_without_an_nni_is_forbidden(shared_stack: LocalStack) 
     response = shared_stack.http("GET", "/violations", token=sign(claims))
     assert response.status == 403
     assert response.json()["code"] == "NOT_A_CITIZEN"
+
+
+def test_a_pool_user_outside_the_group_learns_nothing_of_an_officers_body(shared_stack: LocalStack) -> None:
+    """The group is checked before request validation: no 422 with the route's field names."""
+    clerk = officer_token("clerk-2", groups=())
+    for route in [r for r in PROTECTED_ROUTES if r.authorizer == "OfficerAuthorizer" and r.method == "POST"]:
+        response = shared_stack.http("POST", path_of(route), token=clerk, body={"unexpected": True},
+                                     headers={"Accept-Language": "fr"})
+        assert (response.status, response.json()) == (403, {
+            "code": "NOT_AN_OFFICER", "message": "Ce service est réservé aux agents de police."}), route.route_key
+
