@@ -28,6 +28,7 @@ from murur.local.seed import VEHICLES
 from murur.local.wallets import LOCAL_WEBHOOK_SECRETS, provider_payload, signed_delivery, webhook_path
 from murur.notifications import PortalEvents, SmsGateway
 from murur.payments import report
+from murur.errors import SmsPublishFailed
 from murur.payments.errors import PaymentInProgress
 from murur.payments.notice import Provider
 from murur.payments.repository import PaymentsRepository
@@ -157,14 +158,14 @@ def atomic_dynamodb_writes(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(DynamoDBBackend, name, serialised)
 
 
-def _container(stack: LocalStack) -> WebhookReceiver:
+def _container(stack: LocalStack, sms: Any = None) -> WebhookReceiver:
     """What one Lambda container of the webhook builds (functions/payment_webhook/app.py)."""
     dynamodb = stack.client("dynamodb")
     service = PaymentService(
         violations=ViolationsRepository(dynamodb, stack.name("ViolationsTable")),
         payments=PaymentsRepository(dynamodb, stack.name("PaymentsTable")),
         registry=DynamoDBVehicleRegistry(dynamodb, stack.name("VehiclesTable")),
-        sms=SmsGateway(stack.client("sns")), portal=PortalEvents(stack.client("events"), stack.name("PortalEventBus")),
+        sms=sms or SmsGateway(stack.client("sns")), portal=PortalEvents(stack.client("events"), stack.name("PortalEventBus")),
         portal_base_url="https://khidmati.gov.mr/murur")
     secrets = WebhookSecrets(stack.client("secretsmanager"), stack.name("WalletWebhookSecrets"))
     payments = ExactlyOncePayments(service, dynamodb, stack.name("IdempotencyTable"))
@@ -265,10 +266,7 @@ def test_unmatched_payments_are_recorded_with_their_reason_and_reconciled(stack:
     put_violation(stack, "MR26-PAYOVERDUE", S.OVERDUE)
     untouched = {reference: violation_item(stack, reference)
                  for reference in ("MR26-PAYWRONG01", "MR26-PAYOBJECT1", "MR26-PAYCANCEL1", "MR26-PAYOVERDUE")}
-    day = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
-    if day > datetime.now(UTC):
-        day -= timedelta(days=1)
-    at = day.replace(hour=8)
+    at = (datetime.now(UTC) - timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)  # yesterday
 
     expected = [
         (Provider.MASRVI, "MR26-PAYWRONG01", 3999, "M-1", "WRONG_AMOUNT"),
@@ -339,3 +337,31 @@ def test_the_demo_step_pays_two_fines_once_each_and_reconciles(stack: LocalStack
     assert {(t["provider"], t["applied_count"], t["unmatched_count"]) for t in summary["reconciliation"]} == {
         ("bankily", 1, 0), ("masrvi", 1, 1)}
     assert any("Payments unmatched: 1" in line for line in printed)
+
+
+class RefusingSms:
+    """SNS refusing every SMS (as SmsGateway reports it: the error code, never the number)."""
+
+    def send(self, phone_number: str, text: str) -> str:
+        raise SmsPublishFailed("SNS Publish: InvalidParameter")
+
+
+def test_a_receipt_sns_refuses_leaves_the_payment_applied_and_shows_in_the_report(stack: LocalStack) -> None:
+    put_violation(stack, "MR26-PAYNOSMS01")
+    paid_at = datetime.now(UTC).replace(microsecond=0)
+    headers, body = signed_delivery(Provider.BANKILY, provider_payload(
+        Provider.BANKILY, transaction_id="BK-NOSMS", reference="MR26-PAYNOSMS01", amount_mru=4000,
+        paid_at=paid_at, phone_local=PAYER_LOCAL))
+    receiver = _container(stack, sms=RefusingSms())
+
+    result = receiver.receive("bankily", headers["Murur-Signature"], body)[1]
+    again = receiver.receive("bankily", headers["Murur-Signature"], body)[1]
+
+    assert result.outcome == "APPLIED" and again == result
+    assert violation_item(stack, "MR26-PAYNOSMS01")["status"] == "PAID"
+    (record,) = table_items(stack, "PaymentsTable")
+    assert record["receipt_error"] == "SNS Publish: InvalidParameter" and "receipt_message_id" not in record
+    out = io.StringIO()
+    report.main(["--table", stack.name("PaymentsTable"), "--from", paid_at.date().isoformat(), "--json"],
+                dynamodb=stack.client("dynamodb"), stream=out)
+    assert [line["receipt"] for line in json.loads(out.getvalue())["applied"]] == ["FAILED"]

@@ -49,8 +49,8 @@ class Reconciliation:
         def line(record: PaymentRecord) -> dict[str, Any]:
             return {**record.model_dump(mode="json", include={
                 "payment_id", "provider", "provider_transaction_id", "violation_reference", "amount_mru",
-                "amount_due_mru", "paid_at", "outcome", "violation_status", "receipt_sms_status"}),
-                "payer_phone": masked(record.payer_phone)}
+                "amount_due_mru", "paid_at", "outcome", "violation_status"}),
+                "receipt": receipt(record), "payer_phone": masked(record.payer_phone)}
 
         return {"applied": [line(r) for r in self.applied], "unmatched": [line(r) for r in self.unmatched],
                 "totals": [asdict(t) | {"received_mru": t.received_mru} for t in self.totals]}
@@ -59,6 +59,13 @@ class Reconciliation:
 def masked(phone: str) -> str:
     """Enough to tell payers apart on a call, not enough to call them: +222*****890."""
     return phone[:4] + "*" * max(len(phone) - 7, 0) + phone[-3:] if len(phone) > 7 else "***"
+
+
+def receipt(record: PaymentRecord) -> str:
+    """SENT, NO_PHONE, INVALID_PHONE, FAILED (SNS refused it), or - (not claimed yet)."""
+    if record.receipt_error:
+        return "FAILED"
+    return record.receipt_sms_status.value if record.receipt_sms_status else "-"
 
 
 def reconcile(records: Iterable[PaymentRecord]) -> Reconciliation:
@@ -97,7 +104,7 @@ def render(reconciliation: Reconciliation, stream: TextIO) -> None:
     say(f"Payments applied: {len(reconciliation.applied)}")
     for r in reconciliation.applied:
         say(f"  {r.paid_at:%Y-%m-%d %H:%M}  {r.payment_id:<32} {r.violation_reference:<16} {r.amount_mru:>8} MRU  "
-            f"receipt {r.receipt_sms_status.value if r.receipt_sms_status else '-'}")
+            f"receipt {receipt(r)}")
     say(f"Payments unmatched: {len(reconciliation.unmatched)} (refund, or apply by hand)")
     for r in reconciliation.unmatched:
         due = f"due {r.amount_due_mru}" if r.amount_due_mru is not None else "no violation"

@@ -40,6 +40,7 @@ class PaymentRecord(BaseModel):
     receipt_claimed_at: AwareDatetime | None = None
     receipt_sms_status: SmsStatus | None = None
     receipt_message_id: str | None = None
+    receipt_error: str | None = None  # SNS refused the receipt (its error code): claimed, not sent
 
     @classmethod
     def of(cls, notice: PaymentNotice, *, outcome: PaymentOutcome, received_at: datetime,
@@ -86,6 +87,12 @@ class PaymentsRepository:
             TableName=self._table, Key={"payment_id": {"S": payment_id}},
             UpdateExpression="SET receipt_message_id = :message",
             ExpressionAttributeValues=to_values({":message": message_id}))
+
+    def record_receipt_failed(self, payment_id: str, error: str) -> None:
+        self._dynamodb.update_item(
+            TableName=self._table, Key={"payment_id": {"S": payment_id}},
+            UpdateExpression="SET receipt_error = :error",
+            ExpressionAttributeValues=to_values({":error": error}))
 
     def on_day(self, day: date, provider: Provider | None = None) -> list[PaymentRecord]:
         """The payments made on `day` (UTC), all providers or one, from the day-index GSI."""

@@ -171,8 +171,10 @@ class PaymentService:
         if receipt is not None:
             try:
                 message_id = self._sms.send(record.payer_phone, receipt.text)
-            except SmsPublishFailed:
-                return  # claimed without a message id: the report shows the receipt as not sent
+            except SmsPublishFailed as error:
+                # The payment stands; the report lists the receipt as failed (the code only, no number).
+                self._payments.record_receipt_failed(record.payment_id, str(error))
+                return
             self._payments.record_receipt_sent(record.payment_id, message_id)
 
     def _language(self, violation: Violation) -> str | None:
