@@ -73,6 +73,10 @@ def in_queue(stack: LocalStack) -> int:
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
+def portal_notices(stack: LocalStack) -> list[dict[str, Any]]:
+    return [event for event in stack.portal_events() if event["detail-type"] == "ViolationIssued"]
+
+
 def the_violation(stack: LocalStack) -> dict[str, Any]:
     (violation,) = table_items(stack, "ViolationsTable")
     return violation
@@ -96,6 +100,8 @@ def test_sns_refusing_twice_then_accepting_sends_exactly_one_sms(stack: LocalSta
     assert violation["status"] == "NOTIFIED" and violation["sms_message_id"] == sms["message_id"]
     assert "notice_undelivered_at" not in violation
     assert parked(stack) == []
+    # The portal, and through it the citizen, hears of the violation once, not once per attempt.
+    assert len(portal_notices(stack)) == 1
 
 
 @needs_plate_reader
@@ -145,6 +151,8 @@ def test_the_redrive_sends_a_parked_notice_once_even_if_parked_twice(stack: Loca
     again = redrive_local(stack)
     assert (again.delivered, again.already_notified) == (0, 0)
     assert len(stack.sms_outbox()) == 1
+    # Five attempts in the chain and two re-drives: one portal event.
+    assert len(portal_notices(stack)) == 1
 
 
 @needs_plate_reader

@@ -145,7 +145,8 @@ def test_an_sms_sns_refuses_is_an_sms_publish_failed_naming_no_number_and_nothin
     assert str(raised.value) == "SNS Publish: InvalidParameter"
     (violation,) = account.items("VIOLATIONS_TABLE")
     assert violation["status"] == "ISSUED" and "notified_at" not in violation
-    # A later try (the retry, a re-drive) sends it and records it once.
+    # A later try (the retry, a re-drive) sends it and records it once; the portal was told once.
     invoke(notify, task)
     assert len(sms_outbox()) == 1
     assert account.items("VIOLATIONS_TABLE")[0]["status"] == "NOTIFIED"
+    assert [event["detail-type"] for event in portal_events(account)] == ["ViolationIssued"]

@@ -176,9 +176,13 @@ class Notifier:
             return Delivery(_recorded(violation), sent_now=False)
 
         phone, sms_status, language, notice = owner_notice(self._registry, violation, self._portal_base_url)
-        # The portal event goes first: the portal keys violations by id, so a repeated event is
-        # harmless, and the SMS is then the last step before the record.
-        self._portal.violation_issued(violation, portal_url=self._portal_base_url, sms_notice=notice is not None)
+        # The portal event goes first, once: recorded after it is put, so an attempt that retries
+        # after an SMS refusal (or a re-drive) does not tell the portal, and the citizen, again. The
+        # SMS is then the last step before the record.
+        if violation.portal_notified_at is None:
+            self._portal.violation_issued(violation, portal_url=self._portal_base_url,
+                                          sms_notice=notice is not None)
+            self._violations.record_portal_notified(violation_id, self._clock())
         message_id: str | None = None
         if notice is not None and phone:
             # Checked before publishing (notified_at above), recorded after. If this function dies

@@ -133,6 +133,8 @@ class Violation(BaseModel):
     language: str | None = None
     # Notify failed after its last retry: when, and its error name. The notice then waits in the
     # undelivered-notices queue until a re-drive sends it (murur.ops.redrive), which sets notified_at.
+    # When the portal event (ViolationIssued) went out: a retried or re-driven notice does not repeat it.
+    portal_notified_at: AwareDatetime | None = None
     notice_undelivered_at: AwareDatetime | None = None
     notice_error: str | None = None
     # The one reminder before the deadline (murur.deadlines): when it was claimed, and how it went out.
@@ -217,6 +219,17 @@ class ViolationsRepository:
             TableName=self._table,
             Item=to_item(item),
             ConditionExpression="attribute_not_exists(violation_id)",
+        )
+
+    def record_portal_notified(self, violation_id: str, at: datetime) -> bool:
+        """The portal event went out; False when an earlier attempt recorded it first."""
+        return write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key={"violation_id": {"S": violation_id}},
+            UpdateExpression="SET portal_notified_at = :at",
+            ConditionExpression="attribute_exists(violation_id) AND attribute_not_exists(portal_notified_at)",
+            ExpressionAttributeValues=to_values({":at": at}),
         )
 
     def record_notified(self, violation_id: str, *, notified_at: datetime, sms_status: SmsStatus,
