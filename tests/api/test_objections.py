@@ -284,3 +284,55 @@ def test_a_payment_while_objected_is_refused_and_recorded(api_stack: LocalStack)
     items = api_stack.client("dynamodb").scan(TableName=api_stack.name("PaymentsTable"))["Items"]
     (record,) = [item for item in items if item["violation_reference"]["S"] == VIOLATION]
     assert (record["outcome"]["S"], record["violation_status"]["S"]) == ("NOT_PAYABLE", "OBJECTED")
+
+
+def test_a_ruling_is_not_texted_to_whoever_owns_the_vehicle_now(api_stack: LocalStack) -> None:
+    assert object_to(api_stack).status == 201
+    # The vehicle was sold after the offence: the registry now names someone else, with their number.
+    api_stack.client("dynamodb").update_item(
+        TableName=api_stack.name("VehiclesTable"), Key={"plate": {"S": "4821AB00"}},
+        UpdateExpression="SET owner_nni = :nni, owner_phone = :phone",
+        ExpressionAttributeValues={":nni": {"S": "9999999999"}, ":phone": {"S": "+22249999999"}})
+    response = rule(api_stack, "UPHOLD")
+    assert (response.status, response.json()["sms_sent"]) == (200, False)
+    assert not [m for m in api_stack.sms_outbox() if VIOLATION in m["message"]]
+    # The portal still hears of it, for the violation's own owner.
+    (event,) = [e for e in api_stack.portal_events() if e["detail-type"] == "ObjectionRuled"]
+    assert event["detail"]["owner_nni"] == OWNER_NNI
+
+
+def test_no_nni_phone_number_or_token_reaches_the_logs() -> None:
+    import io
+    import logging
+
+    from murur.lifecycle import ISSUE_ACTOR
+    from murur.local.seed import seed_registry
+
+    from .conftest import make_violation
+
+    with LocalStack(log_level="DEBUG") as stack:
+        seed_registry(stack)
+        repository(stack).put_new(make_violation(VIOLATION, evidence_bucket=stack.name("EvidenceBucket")),
+                                  actor=ISSUE_ACTOR)
+        token = citizen_token(OWNER_NNI)
+        assert stack.http("GET", "/violations", token=token).status == 200  # loads the function
+        # Powertools' loggers of the function (service "objection") and of murur.api (its children),
+        # formatted as in CloudWatch.
+        service = logging.getLogger("objection")
+        captured = io.StringIO()
+        handler = logging.StreamHandler(captured)
+        handler.setFormatter(service.handlers[0].formatter)
+        service.addHandler(handler)
+        try:
+            assert stack.http("GET", "/violations", token=token).status == 200
+            assert stack.http("GET", f"/violations/{VIOLATION}", token=citizen_token(OTHER_NNI)).status == 404
+            assert object_to(stack, body={"reason": "OTHER", "details": "x" * 2000}).status == 422
+            assert object_to(stack).status == 201
+            assert rule(stack, "UPHOLD").json()["sms_sent"] is True
+        finally:
+            service.removeHandler(handler)
+    # The local account id (in the function's ARN) happens to contain the demo owner's NNI as digits.
+    output = captured.getvalue().replace(stack.template.account_id, "<account>")
+    assert '"objection ruled"' in output and '"request refused"' in output and '"request invalid"' in output
+    for secret in (OWNER_NNI, OTHER_NNI, "+22236123456", token, "ma voiture"):
+        assert secret not in output

@@ -285,7 +285,11 @@ class ObjectionDesk:
         if self._registry is not None and self._sms is not None:
             kind = "ruling_upheld" if violation.status is ViolationStatus.UPHELD else "ruling_cancelled"
             notice = owner_notice(self._registry, violation, self._portal_base_url, kind=kind)  # type: ignore[arg-type]
-            if notice.phone and notice.notice is not None:
+            # The registry answers for the plate today; if the vehicle changed hands since the offence,
+            # its number is the new owner's, who must not hear of the old owner's case: portal only.
+            registered = self._registry.lookup(violation.plate)
+            same_owner = registered is not None and registered.owner_nni == violation.owner_nni
+            if same_owner and notice.phone and notice.notice is not None:
                 try:
                     self._sms.send(notice.phone, notice.notice.text)
                     sent = True

@@ -24,12 +24,6 @@ GROUPS_CLAIM = "cognito:groups"
 class Citizen:
     nni: str
 
-    @property
-    def actor(self) -> str:
-        """The history's actor: "citizen" only. The NNI is the violation's owner_nni already; repeating
-        it in the audit entry adds nothing and would copy personal data into every log of the history."""
-        return "citizen"
-
     def __repr__(self) -> str:  # never print the NNI by accident (logs, tracebacks)
         return "Citizen(nni=***)"
 
