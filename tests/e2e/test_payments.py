@@ -337,6 +337,10 @@ def test_the_demo_step_pays_two_fines_once_each_and_reconciles(stack: LocalStack
     assert {(t["provider"], t["applied_count"], t["unmatched_count"]) for t in summary["reconciliation"]} == {
         ("bankily", 1, 0), ("masrvi", 1, 1)}
     assert any("Payments unmatched: 1" in line for line in printed)
+    # The local operator's `pay` sends the same signed webhook: the fine is paid already.
+    shell = OperatorShell(stack, stdout=io.StringIO())
+    shell.onecmd("pay mr26-paydemo002 4000 --provider sedad --transaction SDD-OP-1")
+    assert shell.stdout.getvalue().startswith("200 ") and '"outcome":"ALREADY_PAID"' in shell.stdout.getvalue()
 
 
 class RefusingSms:

@@ -7,6 +7,7 @@
     python -m murur.local token citizen 1234567890 | token officer officer-7   # a token for the local API
     python -m murur.local upload FRAME.jpg --camera NKC-TVZ-01 --meta violation-type=SPEEDING
     python -m murur.local frames | violations | outbox | reviews | redrive-notices
+    python -m murur.local pay MR26-7KQ2M9XA4B 4000 [--provider masrvi]   # a wallet's signed payment webhook
     python -m murur.local payments-report [--from 2026-11-01] [--to 2026-11-30] [--provider bankily]
     python -m murur.local decide FRAME_ID confirm | correct PLATE | discard
     python -m murur.local stop
@@ -37,7 +38,9 @@ from murur.local.operator import decide_review, table_items, wait_after_decision
 from murur.local.seed import CAMERAS, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
 from murur.ops.redrive import redrive_local
+from murur.local.wallets import provider_payload, signed_delivery, webhook_path
 from murur.payments import report as payments_report
+from murur.payments.notice import Provider
 from murur.reviews import InvalidDecision, ReviewNotPending
 from murur.workflow import ViolationType
 
@@ -107,6 +110,26 @@ class OperatorShell(cmd.Cmd):
         """redrive_notices: send again the notices parked in the undelivered-notices queue (murur.ops.redrive)."""
         report = redrive_local(self.stack)
         self._say(" ".join(f"{name}={count}" for name, count in asdict(report).items()))
+
+    def do_pay(self, line: str) -> None:
+        """pay REFERENCE AMOUNT [--provider bankily|masrvi|sedad] [--transaction ID] [--phone 8 DIGITS]:
+        a wallet's signed payment webhook, as the provider sends it, through the local HTTP API."""
+        parser = argparse.ArgumentParser(prog="pay", add_help=False)
+        parser.add_argument("reference")
+        parser.add_argument("amount", type=int)
+        parser.add_argument("--provider", default="bankily", choices=[p.value for p in Provider])
+        parser.add_argument("--transaction", default=f"LOCAL-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
+        parser.add_argument("--phone", default="44998877")
+        try:
+            args = parser.parse_args(shlex.split(line))
+        except SystemExit:
+            self._say(self.do_pay.__doc__ or "")
+            return
+        headers, body = signed_delivery(args.provider, provider_payload(
+            args.provider, transaction_id=args.transaction, reference=args.reference, amount_mru=args.amount,
+            paid_at=datetime.now(UTC).replace(microsecond=0), phone_local=args.phone))
+        answer = self.stack.http("POST", webhook_path(args.provider), headers=headers, body=body)
+        self._say(f"{answer.status} {answer.body}")
 
     def do_payments_report(self, line: str) -> None:
         """payments_report [--from DAY] [--to DAY] [--provider P] [--json]: wallet payments applied, unmatched, totals."""
@@ -197,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
                        ("redrive-notices", "send again the notices parked as undelivered"),
                        ("stop", "stop the running local stack")]:
         commands.add_parser(name, help=f"{text} (needs `serve`)")
+    pay = commands.add_parser("pay", help="pay a violation by wallet: a signed webhook as the provider sends it "
+                                          "(needs `serve`)")
+    pay.add_argument("reference")
+    pay.add_argument("amount", type=int)
+    pay.add_argument("--provider", default="bankily")
+    pay.add_argument("--transaction")
+    pay.add_argument("--phone", help="the payer's 8 local digits")
     payments = commands.add_parser("payments-report", help="wallet payments: applied, unmatched (with reasons), "
                                                            "totals per provider and day (needs `serve`)")
     payments.add_argument("--from", dest="first", help="first day (UTC), default today")
@@ -227,10 +257,14 @@ def main(argv: list[str] | None = None) -> int:
                     shell.onecmd(command)
             return 0
     if args.command in {"frames", "violations", "outbox", "reviews", "decide", "redrive-notices", "stop", "token",
-                        "payments-report"}:
+                        "payments-report", "pay"}:
         line = " ".join(["payments_report", *(f"{flag} {shlex.quote(value)}" for flag, value in (
             ("--from", args.first), ("--to", args.last), ("--provider", args.provider)) if value)]) \
             if args.command == "payments-report" \
+            else " ".join(["pay", shlex.quote(args.reference), str(args.amount), *(
+                f"{flag} {shlex.quote(value)}" for flag, value in (("--provider", args.provider),
+                ("--transaction", args.transaction), ("--phone", args.phone)) if value)]) \
+            if args.command == "pay" \
             else args.command.replace("-", "_") if args.command not in {"decide", "token"} \
             else f"decide {args.frame_id} {' '.join(args.decision)}" if args.command == "decide" \
             else f"token {args.kind} {shlex.quote(args.subject)}"
