@@ -42,7 +42,7 @@ def test_each_new_violation_is_counted_once_by_every_dimension_even_when_deliver
     assert counters.totals(Dimension.REGION) == {"00": 2, "08": 1}
     assert counters.totals(Dimension.PLACE) == {PLACES["NKC-TVZ-01"][0]: 2, PLACES["NDB-RN2-01"][0]: 1}
     assert counters.totals(Dimension.HOUR) == {"07": 2, "18": 1}
-    assert counters.totals(Dimension.WEEKDAY_HOUR) == {"1-07": 2, "2-18": 1}
+    assert counters.weekday_hours() == {(1, 7): 2, (2, 18): 1}
 
     # Lambda delivers at least once: the same batch again, and a later pass, count nothing more.
     (event,) = aggregate_events(stack)

@@ -42,8 +42,9 @@ class Dimension(StrEnum):
     PLACE = "place"  # the camera's place, which names the road section
     REGION = "region"  # wilaya code, 00-12
     TYPE = "type"  # violation type
-    HOUR = "hour"  # hour of day, "00".."23" (UTC = Nouakchott time)
-    WEEKDAY_HOUR = "weekday_hour"  # "1-00".."7-23", ISO weekday (1 = Monday) and hour
+    # Hour of day, "00".."23" (UTC = Nouakchott time). Counted per day, so the weekday comes with
+    # the day: hour x weekday needs no counter of its own (Aggregates.weekday_hours).
+    HOUR = "hour"
 
 
 class OffenceRow(BaseModel):
@@ -81,7 +82,6 @@ class OffenceRow(BaseModel):
             Dimension.CAMERA: self.camera_id,
             Dimension.TYPE: self.violation_type,
             Dimension.HOUR: f"{at.hour:02d}",
-            Dimension.WEEKDAY_HOUR: f"{at.isoweekday()}-{at.hour:02d}",
         }
         if self.place:
             values[Dimension.PLACE] = self.place
@@ -122,6 +122,14 @@ class Aggregates:
 
     def totals(self, dimension: Dimension) -> dict[str, int]:
         return {value: sum(days.values()) for value, days in self.series(dimension).items()}
+
+    def weekday_hours(self) -> dict[tuple[int, int], int]:
+        """Offences per (ISO weekday, 1 = Monday; hour of day), from the per-day hour counters."""
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        for hour, days_counted in self.series(Dimension.HOUR).items():
+            for day, count in days_counted.items():
+                counts[day.isoweekday(), int(hour)] += count
+        return dict(counts)
 
     def add(self, dimension: Dimension, value: str, day: date, count: int) -> None:
         days = self.daily.setdefault(dimension, {}).setdefault(value, {})
@@ -191,6 +199,24 @@ class AnalyticsRepository:
                 return False
             raise
         return True
+
+    def add_counts(self, aggregates: Aggregates) -> int:
+        """Add counts tallied elsewhere to the counters (one UpdateItem ADD per counter); the number written.
+
+        A backfill, for offences that never passed through the stream (a history kept before the
+        analytics existed, the demo's generated history). It is not idempotent: load a history once.
+        """
+        written = 0
+        for dimension, values in aggregates.daily.items():
+            for value, counted in values.items():
+                for day, count in counted.items():
+                    self._dynamodb.update_item(
+                        TableName=self._table,
+                        Key={"pk": {"S": f"{Dimension(dimension)}#{day:%Y-%m}"}, "sk": {"S": f"{day}#{value}"}},
+                        UpdateExpression="ADD offences :count",
+                        ExpressionAttributeValues={":count": {"N": str(count)}})
+                    written += 1
+        return written
 
     def daily(self, dimension: Dimension, start: date, end: date) -> dict[str, dict[date, int]]:
         """{value: {day: offences}} for start..end inclusive; days without offences are absent."""

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from murur.dynamo import from_item
+from murur.local.analytics_demo import analytics_at_the_end
 from murur.local.api_demo import citizens_object_and_an_officer_rules
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
 from murur.local.functions import FunctionError
@@ -362,5 +363,7 @@ def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO 
         citizens_api = citizens_object_and_an_officer_rules(stack, say)
         payments = owners_pay_by_wallet(stack, say)
         summary = report(stack, outcomes, out, stream, section_control, citizens_api, payments)
+        summary["analytics"] = analytics_at_the_end(stack, out, say)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     say(f"Done in {time.perf_counter() - started:.1f} s.")
     return summary
