@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from murur.deadlines import DeadlinesJob
-from murur.errors import aws_errors_as_transient
+from murur.errors import SmsPublishFailed, aws_errors_as_transient
 from murur.fines import SsmFineSchedule
 from murur.notifications import PortalEvents, SmsGateway
 from murur.registry import DynamoDBVehicleRegistry
@@ -50,4 +50,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.info("deadlines checked", extra=report)
     metrics.add_metric(name="RemindersSent", unit=MetricUnit.Count, value=report["reminders_sent"])
     metrics.add_metric(name="ViolationsOverdue", unit=MetricUnit.Count, value=report["overdue"])
+    if report["reminders_failed"]:
+        # Failing the run raises DeadlinesFunctionErrorsAlarm, and the schedule retries it soon.
+        raise SmsPublishFailed(f"SNS refused {report['reminders_failed']} reminder SMS; released for the next run")
     return report

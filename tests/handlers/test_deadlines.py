@@ -68,7 +68,7 @@ def test_a_violation_two_days_from_its_deadline_gets_one_reminder(
 
     first = invoke(deadlines, {})
     assert first == {"reminders_sent": 2, "reminders_without_sms": 0, "overdue": 0, "skipped": 0,
-                     "overdue_events_resent": 0}
+                     "overdue_events_resent": 0, "reminders_failed": 0}
     outbox = dict(sms_outbox())
     assert set(outbox) == {OWNER["owner_phone"], FRENCH_OWNER["owner_phone"]}
     assert ARABIC.search(outbox[OWNER["owner_phone"]]) and "MR26-AAAAAAAAAA" in outbox[OWNER["owner_phone"]]
@@ -81,7 +81,7 @@ def test_a_violation_two_days_from_its_deadline_gets_one_reminder(
     # A second run sends nothing more and changes nothing.
     second = invoke(deadlines, {})
     assert second == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0,
-                     "overdue_events_resent": 0}
+                     "overdue_events_resent": 0, "reminders_failed": 0}
     assert len(sms_outbox()) == 2
     assert stored(account) == items
 
@@ -106,7 +106,7 @@ def test_a_violation_past_its_deadline_becomes_overdue_with_one_surcharge(
     assert OWNER["owner_phone"] not in json.dumps(event)
 
     assert invoke(deadlines, {}) == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0,
-                                     "overdue_events_resent": 0}
+                                     "overdue_events_resent": 0, "reminders_failed": 0}
     assert stored(account)["MR26-AAAAAAAAAA"] == item
     assert portal_events(account) == []  # the second run tells the portal nothing new
 
@@ -158,7 +158,7 @@ def test_paid_and_contested_violations_are_untouched(
     add(account, "MR26-AAAAAAAAAA", deadline_in, status)
     before = stored(account)
     assert invoke(deadlines, {}) == {"reminders_sent": 0, "reminders_without_sms": 0, "overdue": 0, "skipped": 0,
-                     "overdue_events_resent": 0}
+                     "overdue_events_resent": 0, "reminders_failed": 0}
     assert stored(account) == before
     assert sms_outbox() == []
 
@@ -185,3 +185,30 @@ def test_the_logs_name_no_plate_phone_or_nni(
     logged = json.dumps([vars(record) for record in caplog.records], default=str)
     for secret in (OWNER["plate"], OWNER["owner_phone"], OWNER["owner_nni"]):
         assert secret not in logged
+
+
+def test_a_reminder_sns_refuses_is_released_and_sent_by_the_next_run(
+        account: Account, deadlines: Any, invoke: Any) -> None:
+    from unittest import mock
+
+    from moto.sns.exceptions import SNSException
+    from moto.sns.models import SNSBackend
+
+    class Throttled(SNSException):
+        code = "KMSThrottling"
+        message = "refused (test)"
+
+    add(account, "MR26-AAAAAAAAAA", timedelta(days=2))
+    add(account, "MR26-BBBBBBBBBB", -timedelta(hours=1))  # due for OVERDUE in the same run
+    with mock.patch.object(SNSBackend, "publish", side_effect=Throttled()), pytest.raises(Exception) as raised:
+        invoke(deadlines, {})
+    # The run fails (DeadlinesFunctionErrorsAlarm, the schedule's retry) after doing the rest of its work.
+    assert type(raised.value).__name__ == "SmsPublishFailed"
+    items = stored(account)
+    assert "reminded_at" not in items["MR26-AAAAAAAAAA"] and "reminder_sms_status" not in items["MR26-AAAAAAAAAA"]
+    assert items["MR26-BBBBBBBBBB"]["status"] == "OVERDUE"
+
+    report = invoke(deadlines, {})
+    assert (report["reminders_sent"], report["reminders_failed"]) == (1, 0)
+    assert len(sms_outbox()) == 1
+    assert invoke(deadlines, {})["reminders_sent"] == 0

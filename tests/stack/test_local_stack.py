@@ -56,7 +56,7 @@ def test_the_scheduled_deadlines_function_runs_on_the_local_stack(bare_stack: Lo
     assert "FunctionError" not in response
     assert json.loads(response["Payload"].read()) == {"reminders_sent": 0, "reminders_without_sms": 0,
                                                       "overdue": 0, "skipped": 0,
-                                                      "overdue_events_resent": 0}
+                                                      "overdue_events_resent": 0, "reminders_failed": 0}
 
 
 def test_the_state_machine_is_the_asl_with_its_substitutions(bare_stack: LocalStack) -> None:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from murur.errors import TransitionRefused
+from murur.errors import SmsPublishFailed, TransitionRefused
 from murur.fines import FineSchedule
 from murur.lifecycle import ViolationStatus
 from murur.notifications import PortalEvents, SmsGateway, owner_notice
@@ -86,6 +86,7 @@ class DeadlinesReport:
     overdue: int = 0
     skipped: int = 0  # the violation changed between the query and the write: its new state stands
     overdue_events_resent: int = 0  # portal events an earlier, failed run left out
+    reminders_failed: int = 0  # SNS refused the SMS: the reminder is released for the next run
 
 
 class ScheduleSource(Protocol):
@@ -141,7 +142,14 @@ class DeadlinesJob:
             report.skipped += 1
             return
         if notice is not None and phone:
-            self._sms.send(phone, notice.text)
+            try:
+                self._sms.send(phone, notice.text)
+            except SmsPublishFailed:
+                # Released, so the next run (or the schedule's retry of this one) sends it: still one
+                # reminder, and this run goes on with the other violations.
+                self._violations.release_reminder(violation.violation_id, claimed_at=now)
+                report.reminders_failed += 1
+                return
             report.reminders_sent += 1
         else:
             report.reminders_without_sms += 1

@@ -337,6 +337,17 @@ class ViolationsRepository:
             ExpressionAttributeValues=to_values(values),
         )
 
+    def release_reminder(self, violation_id: str, *, claimed_at: datetime) -> None:
+        """Undo this run's claim of the reminder (SNS refused the SMS), so a later run sends it."""
+        write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key={"violation_id": {"S": violation_id}},
+            UpdateExpression="REMOVE reminded_at, reminder_sms_status",
+            ConditionExpression="reminded_at = :at",
+            ExpressionAttributeValues=to_values({":at": claimed_at}),
+        )
+
     def transition(self, violation_id: str, target: ViolationStatus, *, actor: str, at: datetime,
                    reason: str | None = None, expected: ViolationStatus | None = None,
                    set_once: dict[str, Any] | None = None, also_set: dict[str, Any] | None = None) -> StatusChange:
