@@ -21,6 +21,8 @@ metrics = Metrics()
 # A record that fails (a corrupt image, a throttled write) is reported by its sequence number;
 # Lambda retries from it, and the records after it that were counted already count nothing more.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel)
+# This invocation's outcomes (counted now / counted before), for one metric each per batch.
+outcomes: list[bool] = []
 
 
 @cache
@@ -35,7 +37,7 @@ def count(record: DynamoDBStreamRecordModel) -> bool:
         return False
     offence = Offence.from_image(record.dynamodb.NewImage)
     counted = analytics().record(offence)
-    metrics.add_metric(name="OffencesCounted" if counted else "OffencesAlreadyCounted", unit=MetricUnit.Count, value=1)
+    outcomes.append(counted)
     return counted
 
 
@@ -43,7 +45,10 @@ def count(record: DynamoDBStreamRecordModel) -> bool:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcomes.clear()
     response = process_partial_response(event=event, record_handler=count, processor=processor, context=context)
+    metrics.add_metric(name="OffencesCounted", unit=MetricUnit.Count, value=sum(outcomes))
+    metrics.add_metric(name="OffencesAlreadyCounted", unit=MetricUnit.Count, value=len(outcomes) - sum(outcomes))
     # Sequence numbers only: the records themselves hold plates and owners.
     if response["batchItemFailures"]:
         logger.warning("records not counted", extra={
