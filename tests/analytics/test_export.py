@@ -63,3 +63,21 @@ def test_the_export_writes_each_day_in_its_partition_without_personal_data(stack
         (tmp_path / key).write_bytes(body)
     exported, cameras = read_export(tmp_path)
     assert len(exported) == 3 and {camera.camera_id for camera in cameras} >= {"NKC-TVZ-01", "NDB-RN2-01"}
+
+
+def test_the_athena_side_is_provisioned_locally_from_the_template(stack: Any) -> None:
+    glue, athena = stack.client("glue"), stack.client("athena")
+    database = stack.name("AnalyticsDatabase")
+    tables = {table["Name"]: table for table in glue.get_tables(DatabaseName=database)["TableList"]}
+    assert set(tables) == {"offences", "cameras"}
+    bucket = stack.name("AnalyticsBucket")
+    assert tables["offences"]["Parameters"]["storage.location.template"] == (
+        f"s3://{bucket}/offences/year=${{year}}/month=${{month}}/day=${{day}}/")
+    assert [key["Name"] for key in tables["offences"]["PartitionKeys"]] == ["year", "month", "day"]
+    workgroup = stack.name("AnalyticsWorkGroup")
+    configuration = athena.get_work_group(WorkGroup=workgroup)["WorkGroup"]["Configuration"]
+    assert configuration["ResultConfiguration"]["OutputLocation"] == f"s3://{bucket}/athena-results/"
+    queries = [athena.get_named_query(NamedQueryId=query_id)["NamedQuery"]
+               for query_id in athena.list_named_queries(WorkGroup=workgroup)["NamedQueryIds"]]
+    assert len(queries) == 2
+    assert all(query["Database"] == database and "FROM offences" in query["QueryString"] for query in queries)
