@@ -20,6 +20,7 @@ def test_the_demo_accounts_for_every_frame(tmp_path: Path) -> None:
     )
     assert json.loads((tmp_path / "summary.json").read_text())["frames_in"] == 9
     assert summary["sms_sent"] == len(json.loads((tmp_path / "sms_outbox.json").read_text()))
+    assert summary["notices_undelivered"] == 0  # SNS accepts every SMS locally: nothing parked
     text = printed.getvalue()
     assert "9/9]" in text and "Rejected uploads: 5" in text
     # Citizens object through the HTTP API (the section-control violation at least is theirs to contest);

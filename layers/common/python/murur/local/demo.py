@@ -281,7 +281,9 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         for frame in failed:
             say(f"  {frame['frame_id']}  {frame.get('reason_code')}: {_error_message(frame.get('reason'))[:200]}")
 
-    say(f"\nSMS sent: {len(outbox)}   portal events: {len(portal)}")
+    # Notify parks what it cannot deliver (murur.ops.redrive sends it again): none should be here.
+    undelivered = [v for v in violations if v.get("notice_undelivered_at") and not v.get("notified_at")]
+    say(f"\nSMS sent: {len(outbox)}   portal events: {len(portal)}   notices parked as undelivered: {len(undelivered)}")
     for sms in outbox:
         say(f"  to {sms['phone_number'][:7]}****** :")
         for line in sms["message"].splitlines():
@@ -309,6 +311,7 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         "unknown_plates": len(unknown),
         "sms_sent": len(outbox),
         "portal_events": len(portal),
+        "notices_undelivered": len(undelivered),
         "latency_seconds": latencies,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
