@@ -163,7 +163,7 @@ def bench_report(count: int, with_stack: bool) -> dict[str, Any]:
             with LocalStack(log_level="CRITICAL") as stack:
                 seed_registry(stack)
                 started = time.perf_counter()
-                counters = AnalyticsRepository(stack.client("dynamodb"), stack.name("AnalyticsTable")).add_counts(
+                counters = AnalyticsRepository(stack.client("dynamodb"), stack.name("AnalyticsTable")).backfill(
                     tally(offences))
                 result["counters"] = counters
                 result["counters_load_seconds"] = round(time.perf_counter() - started, 1)

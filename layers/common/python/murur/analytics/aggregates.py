@@ -2,11 +2,12 @@
 
 Every violation written is one offence, counted once per dimension on the day it was captured:
 
-    daily counter   pk "{dimension}#{YYYY-MM}"   sk "{YYYY-MM-DD}#{value}"   offences (N)
+    daily counter   pk "{dimension}#{YYYY}"      sk "{YYYY-MM-DD}#{value}"   offences (N)
     offence row     pk "offence#{YYYY-MM-DD}"    sk violation_id             row (no personal data), expires_at (TTL)
 
-A month's counters of one dimension share a partition key, so "every camera, every day of this
-window" is one query per month, and nothing ever reads ViolationsTable. The offence row is both
+A year's counters of one dimension share a partition key, so "every camera, every day of this
+window" is one query (two across a new year), and nothing ever reads ViolationsTable. A year of
+hour counters is 8 760 small items (about half a megabyte: one page). The offence row is both
 the "already counted" marker (written in the same transaction as the increments, on condition that
 it does not exist, so a redelivered stream record counts nothing more) and what the nightly export
 writes to S3. Stream records live 24 hours; rows expire after ROW_RETENTION, well after that.
@@ -149,13 +150,8 @@ def tally(rows: Iterable[OffenceRow]) -> Aggregates:
     return aggregates
 
 
-def months(start: date, end: date) -> list[str]:
-    """"YYYY-MM" of every month from start's to end's, inclusive."""
-    result, year, month = [], start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        result.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return result
+def partition(dimension: Dimension, day: date) -> str:
+    return f"{Dimension(dimension)}#{day:%Y}"
 
 
 def days(start: date, end: date) -> list[date]:
@@ -183,7 +179,7 @@ class AnalyticsRepository:
         for dimension, value in row.dimension_values().items():
             items.append({"Update": {
                 "TableName": self._table,
-                "Key": {"pk": {"S": f"{dimension}#{day:%Y-%m}"}, "sk": {"S": f"{day}#{value}"}},
+                "Key": {"pk": {"S": partition(dimension, day)}, "sk": {"S": f"{day}#{value}"}},
                 "UpdateExpression": "ADD offences :one",
                 "ExpressionAttributeValues": {":one": {"N": "1"}},
             }})
@@ -200,33 +196,33 @@ class AnalyticsRepository:
             raise
         return True
 
-    def add_counts(self, aggregates: Aggregates) -> int:
-        """Add counts tallied elsewhere to the counters (one UpdateItem ADD per counter); the number written.
+    def backfill(self, aggregates: Aggregates) -> int:
+        """Set counters to counts tallied elsewhere, for days the stream never counted; the number written.
 
-        A backfill, for offences that never passed through the stream (a history kept before the
-        analytics existed, the demo's generated history). It is not idempotent: load a history once.
+        For offences that never passed through the stream (a history from before the analytics
+        existed, the demo's generated history). Puts, not increments: a rerun writes the same
+        counters again, but a day the stream has counted must not be backfilled (it would be replaced).
         """
-        written = 0
-        for dimension, values in aggregates.daily.items():
-            for value, counted in values.items():
-                for day, count in counted.items():
-                    self._dynamodb.update_item(
-                        TableName=self._table,
-                        Key={"pk": {"S": f"{Dimension(dimension)}#{day:%Y-%m}"}, "sk": {"S": f"{day}#{value}"}},
-                        UpdateExpression="ADD offences :count",
-                        ExpressionAttributeValues={":count": {"N": str(count)}})
-                    written += 1
-        return written
+        requests = [{"PutRequest": {"Item": {
+            "pk": {"S": partition(dimension, day)}, "sk": {"S": f"{day}#{value}"},
+            "offences": {"N": str(count)}}}}
+            for dimension, values in aggregates.daily.items() for value, counted in values.items()
+            for day, count in counted.items()]
+        for start in range(0, len(requests), 25):
+            pending = {self._table: requests[start:start + 25]}
+            while pending:
+                pending = self._dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        return len(requests)
 
     def daily(self, dimension: Dimension, start: date, end: date) -> dict[str, dict[date, int]]:
         """{value: {day: offences}} for start..end inclusive; days without offences are absent."""
         series: dict[str, dict[date, int]] = {}
         paginator = self._dynamodb.get_paginator("query")
-        for month in months(start, end):
+        for year in range(start.year, end.year + 1):
             pages = paginator.paginate(
                 TableName=self._table,
                 KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-                ExpressionAttributeValues={":pk": {"S": f"{Dimension(dimension)}#{month}"},
+                ExpressionAttributeValues={":pk": {"S": partition(dimension, date(year, 1, 1))},
                                            ":first": {"S": f"{start}#"}, ":last": {"S": f"{end}#\uffff"}},
             )
             for page in pages:

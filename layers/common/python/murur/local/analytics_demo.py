@@ -28,7 +28,7 @@ DEMO_HISTORY_DAYS = 330
 def add_demo_history(stack: Any, *, days: int, seed: int = 2026, today: date | None = None) -> int:
     """Generated offences at the active demo cameras over `days` days before today, into the counters.
 
-    Loaded as a backfill (AnalyticsRepository.add_counts), not as violations: the history is for the
+    Loaded as a backfill (AnalyticsRepository.backfill), not as violations: the history is for the
     report to have trends to show, and must not pass for violations anyone owes.
     """
     today = today or datetime.now(UTC).date()
@@ -37,7 +37,7 @@ def add_demo_history(stack: Any, *, days: int, seed: int = 2026, today: date | N
                if camera.status == CameraStatus.ACTIVE]
     offences = list(generate_offences(cameras, today - timedelta(days=days), today - timedelta(days=1),
                                       base_per_day=DEMO_BASE_RATES, seed=seed))
-    AnalyticsRepository(dynamodb, stack.name("AnalyticsTable")).add_counts(tally(offences))
+    AnalyticsRepository(dynamodb, stack.name("AnalyticsTable")).backfill(tally(offences))
     return len(offences)
 
 
