@@ -23,6 +23,7 @@ FUNCTIONS = {
     "BlackSpotsFunction": "black_spots",
     "ExportViolationsFunction": "export_violations",
     "ObjectionFunction": "objection",
+    "SmsDeliveryStatusFunction": "sms_delivery_status",
     "PaymentWebhookFunction": "payment_webhook",
 }
 
@@ -196,6 +197,11 @@ EXPECTED_GRANTS: dict[str, dict[str, set[str]]] = {
         "FramesBucket/reviews/*": {"s3:GetObject"},
         "FramePipeline": {"states:SendTaskSuccess"},
     },
+    "SmsDeliveryStatusFunction": {
+        # Finds the violation by SNS message id, marks its SMS undelivered: nothing else.
+        "ViolationsTable/index/sms-message-index": {"dynamodb:Query"},
+        "ViolationsTable": {"dynamodb:UpdateItem"},
+    },
     "DeadlinesFunction": {
         **_table("VehiclesTable", DYNAMODB_READ),
         # Reads through status-index; writes only conditional updates on the table itself.
@@ -311,6 +317,7 @@ TABLE_KEYS = {
         "plate-index": ("plate", "issued_at"),
         "owner-index": ("owner_nni", "issued_at"),
         "status-index": ("status", "deadline_at"),
+        "sms-message-index": ("sms_message_id",),
     }),
     "ReviewsTable": ({"frame_id"}, {"status-index": ("status", "requested_at")}),
     "SectionsTable": ({"section_id"}, {

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field
 
 from murur.errors import InvalidPayload, SmsPublishFailed, TransientError, ViolationNotFound
 from murur.notices import Notice, NoticeFacts, NoticeKind, is_e164, language_of, render_notice
@@ -248,3 +250,52 @@ def _recorded(violation: Violation) -> NotifyResult:
         portal_event_sent=True,
         notified_at=violation.notified_at,
     )
+
+
+class _SnsNotification(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    message_id: str = Field(alias="messageId")
+
+
+class _SnsDelivery(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    provider_response: str = Field(default="", alias="providerResponse")
+
+
+class SmsDeliveryLog(BaseModel):
+    """One entry of SNS's SMS delivery-status log (DirectPublishToPhoneNumber[/Failure]). The
+    destination number is in the entry too; it is never read here."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    notification: _SnsNotification
+    delivery: _SnsDelivery = _SnsDelivery()
+    status: str
+
+
+@dataclass
+class DeliveryStatusReport:
+    """Counts only: which violations' SMS failed is on their records."""
+
+    failures_recorded: int = 0
+    not_a_notice: int = 0  # a reminder, receipt or ruling SMS: no violation's notice to mark
+    delivered: int = 0
+
+
+def record_sms_delivery_failures(violations: ViolationsRepository, entries: list[SmsDeliveryLog],
+                                 now: datetime) -> DeliveryStatusReport:
+    """Mark each violation whose notice SMS the carrier did not deliver (status FAILURE)."""
+    report = DeliveryStatusReport()
+    for entry in entries:
+        if entry.status != "FAILURE":
+            report.delivered += 1
+            continue
+        violation_id = violations.by_sms_message_id(entry.notification.message_id)
+        if violation_id is None:
+            report.not_a_notice += 1
+            continue
+        # The carrier's words are about the network, not the person: kept, bounded.
+        violations.record_sms_delivery_failed(violation_id, at=now,
+                                              provider_response=entry.delivery.provider_response[:200])
+        report.failures_recorded += 1
+    return report

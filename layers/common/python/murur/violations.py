@@ -136,6 +136,10 @@ class Violation(BaseModel):
     # When the portal event (ViolationIssued) went out: a retried or re-driven notice does not repeat it.
     portal_notified_at: AwareDatetime | None = None
     notice_undelivered_at: AwareDatetime | None = None
+    # SNS's delivery status said the carrier did not deliver the notice's SMS (murur.notifications).
+    sms_delivery: Literal["FAILED"] | None = None
+    sms_delivery_failed_at: AwareDatetime | None = None
+    sms_provider_response: str | None = None
     notice_error: str | None = None
     # The one reminder before the deadline (murur.deadlines): when it was claimed, and how it went out.
     reminded_at: AwareDatetime | None = None
@@ -165,6 +169,7 @@ class Violation(BaseModel):
 # Appends an audit entry; items written before the history existed start an empty one.
 _APPEND_HISTORY = "history = list_append(if_not_exists(history, :no_history), :change)"
 STATUS_INDEX = "status-index"
+SMS_MESSAGE_INDEX = "sms-message-index"
 OWNER_INDEX = "owner-index"
 
 
@@ -240,16 +245,20 @@ class ViolationsRepository:
                               at=notified_at)
         values = {
             ":issued": ViolationStatus.ISSUED.value, ":notified": ViolationStatus.NOTIFIED.value,
-            ":at": notified_at, ":sms_status": sms_status.value, ":message": sms_message_id,
+            ":at": notified_at, ":sms_status": sms_status.value,
             ":segments": sms_segments, ":language": language, ":no_history": [], ":change": [change.stored()],
         }
+        # Written only when an SMS went out: sms_message_id keys the sms-message-index, which refuses
+        # a NULL where it expects a string.
+        message = "sms_message_id = :message, " if sms_message_id else ""
+        if sms_message_id:
+            values[":message"] = sms_message_id
         return write_if(
             self._dynamodb.update_item,
             TableName=self._table,
             Key={"violation_id": {"S": violation_id}},
             UpdateExpression="SET #status = :notified, notified_at = :at, sms_status = :sms_status, "
-                             "sms_message_id = :message, sms_segments = :segments, #language = :language, "
-                             + _APPEND_HISTORY,
+                             f"{message}sms_segments = :segments, #language = :language, " + _APPEND_HISTORY,
             ConditionExpression="attribute_exists(violation_id) AND attribute_not_exists(notified_at) "
                                 "AND #status = :issued",
             ExpressionAttributeNames={"#status": "status", "#language": "language"},
@@ -335,6 +344,27 @@ class ViolationsRepository:
                                 "AND #status = :expected",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=to_values(values),
+        )
+
+    def by_sms_message_id(self, message_id: str) -> str | None:
+        """The violation whose notice SNS sent as `message_id` (sms-message-index), if any: reminders,
+        receipts and rulings are SMS too, and name no violation here."""
+        response = self._dynamodb.query(
+            TableName=self._table, IndexName=SMS_MESSAGE_INDEX, KeyConditionExpression="sms_message_id = :message",
+            ExpressionAttributeValues=to_values({":message": message_id}), Limit=1,
+        )
+        items = response.get("Items", [])
+        return items[0]["violation_id"]["S"] if items else None
+
+    def record_sms_delivery_failed(self, violation_id: str, *, at: datetime, provider_response: str) -> bool:
+        """The carrier did not deliver the notice's SMS (SNS delivery status); the violation says so."""
+        return write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key={"violation_id": {"S": violation_id}},
+            UpdateExpression="SET sms_delivery = :failed, sms_delivery_failed_at = :at, sms_provider_response = :why",
+            ConditionExpression="attribute_exists(violation_id)",
+            ExpressionAttributeValues=to_values({":failed": "FAILED", ":at": at, ":why": provider_response}),
         )
 
     def release_reminder(self, violation_id: str, *, claimed_at: datetime) -> None:
