@@ -178,6 +178,9 @@ def _container(stack: LocalStack, sms: Any = None) -> WebhookReceiver:
 
 @pytest.mark.usefixtures("atomic_dynamodb_writes")
 def test_fifty_concurrent_identical_deliveries_make_one_payment_and_one_receipt(stack: LocalStack) -> None:
+    """50 webhook containers receive the same delivery at the same moment. They are driven below the
+    HTTP layer (WebhookReceiver, from the raw signed bytes on) because the local stack runs one
+    handler call at a time, as one container would: through it, deliveries could never overlap."""
     put_violation(stack, "MR26-PAYCONCUR1", S.OVERDUE, owner=ARABIC_OWNER)  # due: 4000 + 2000 surcharge
     stack.portal_events()
     headers, body = signed_delivery(Provider.SEDAD, provider_payload(
