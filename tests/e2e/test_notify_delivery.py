@@ -189,3 +189,17 @@ def test_the_parked_message_is_exactly_an_undelivered_notice() -> None:
     assert {key.removesuffix(".$") for key in body} == set(UndeliveredNotice.model_fields)
     assert states["Notify"]["Catch"][-1]["Next"] == "ParkUndeliveredNotice"
     assert states["ParkUndeliveredNotice"]["Next"] == "RecordNoticeUndelivered"
+
+
+@needs_plate_reader
+def test_an_owner_without_a_phone_is_told_by_the_portal_only_and_that_is_recorded(stack: LocalStack) -> None:
+    upload(stack, good_frame("5093TA04"))  # the demo registry has no number for this owner
+    (execution,) = stack.wait_for_executions(timeout=60)
+    assert execution["status"] == "SUCCEEDED", execution
+    assert stack.sms_outbox() == []
+    violation = the_violation(stack)
+    assert (violation["status"], violation["sms_status"]) == ("NOTIFIED", "NO_PHONE")
+    assert violation["notified_at"] and violation["portal_notified_at"] and "sms_message_id" not in violation
+    (event,) = portal_notices(stack)
+    assert event["detail"]["violation_id"] == violation["violation_id"] and event["detail"]["sms_notice"] is False
+    assert in_queue(stack) == 0
