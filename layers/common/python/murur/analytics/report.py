@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from murur.analytics.aggregates import Aggregates, AnalyticsRepository, Dimension, tally
-from murur.analytics.black_spots import BlackSpotRule, assess
+from murur.analytics.black_spots import assess
 from murur.analytics.charts import LINE_COLOURS, camera_map, heat_map, trend
 from murur.analytics.export import read_export
 from murur.cameras import Camera, CameraStatus, DynamoDBCameraDirectory
