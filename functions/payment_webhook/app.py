@@ -80,7 +80,9 @@ def payment_webhook(provider: str) -> dict[str, Any]:
 
 @app.exception_handler(WebhookRefused)
 def refused(error: WebhookRefused) -> Response:
-    logger.warning("webhook delivery refused", extra={"status": error.status, "code": error.code})
+    # Our side (no secret set) is an error for operators; the rest are the caller's.
+    log = logger.error if error.status >= 500 else logger.warning
+    log("webhook delivery refused", extra={"status": error.status, "code": error.code})
     metrics.add_metric(name="WebhookDeliveriesRefused", unit=MetricUnit.Count, value=1)
     # Worth sending again shortly: a concurrent delivery still running, or a secret not yet set.
     headers = {"Retry-After": "5"} if isinstance(error, PaymentInProgress | WebhookNotConfigured) else None
