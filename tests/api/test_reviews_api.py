@@ -124,7 +124,7 @@ def test_a_discard_issues_nothing(waiting: tuple[LocalStack, Any]) -> None:
     assert stack.wait_for_execution(execution["executionArn"])["status"] == "SUCCEEDED"
     assert table_items(stack, "ViolationsTable") == []
     (frame,) = table_items(stack, "FramesTable")
-    assert frame["status"] == "DISCARDED"
+    assert (frame["status"], frame["reviewer"]) == ("DISCARDED", OFFICER)
 
 
 def test_a_bad_decision_is_refused_with_its_fields_and_changes_nothing(waiting: tuple[LocalStack, Any]) -> None:
