@@ -322,14 +322,17 @@ def test_no_nni_phone_number_or_token_reaches_the_logs() -> None:
         captured = io.StringIO()
         handler = logging.StreamHandler(captured)
         handler.setFormatter(service.handlers[0].formatter)
-        service.addHandler(handler)
-        # murur.api's child loggers keep the level of the stack that first imported them (tests run
-        # many stacks in one process; a Lambda container imports once).
+        # murur.api's child loggers are named after the service that first imported them and keep
+        # its level (tests import them once for many stacks; a Lambda container imports once): the
+        # capture goes on each of them directly.
         children = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
-                    if name.startswith("objection.")]
+                    if ".murur.api." in name]
+        assert children
         levels = [child.level for child in children]
         for child in children:
             child.setLevel(logging.INFO)
+            child.addHandler(handler)
+        service.addHandler(handler)
         try:
             assert stack.http("GET", "/violations", token=token).status == 200
             assert stack.http("GET", f"/violations/{VIOLATION}", token=citizen_token(OTHER_NNI)).status == 404
@@ -340,6 +343,7 @@ def test_no_nni_phone_number_or_token_reaches_the_logs() -> None:
             service.removeHandler(handler)
             for child, level in zip(children, levels):
                 child.setLevel(level)
+                child.removeHandler(handler)
     # The local account id (in the function's ARN) happens to contain the demo owner's NNI as digits.
     output = captured.getvalue().replace(stack.template.account_id, "<account>")
     assert '"objection ruled"' in output and '"request refused"' in output and '"request invalid"' in output
