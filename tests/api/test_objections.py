@@ -349,3 +349,17 @@ def test_no_nni_phone_number_or_token_reaches_the_logs() -> None:
     assert '"objection ruled"' in output and '"request refused"' in output and '"request invalid"' in output
     for secret in (OWNER_NNI, OTHER_NNI, "+22236123456", token, "ma voiture"):
         assert secret not in output
+
+
+def test_an_overdue_fine_objected_to_and_upheld_keeps_its_surcharge_once(api_stack: LocalStack) -> None:
+    violations = repository(api_stack)
+    violations.transition(VIOLATION, ViolationStatus.OVERDUE, actor="system:deadlines", at=datetime.now(UTC),
+                          set_once={"surcharge_mru": 2000, "amount_due_mru": 6000})
+    assert object_to(api_stack).status == 201  # an overdue fine may still be contested
+    answer = rule(api_stack, "UPHOLD").json()
+    assert (answer["status"], answer["amount_due_mru"]) == ("UPHELD", 6000)
+    shown = details(api_stack)
+    assert (shown["amount_mru"], shown["surcharge_mru"], shown["amount_due_mru"]) == (4000, 2000, 6000)
+    assert {wallet["amount_mru"] for wallet in shown["how_to_pay"]} == {6000}
+    (sms,) = [message for message in api_stack.sms_outbox() if VIOLATION in message["message"]]
+    assert "6 000" in sms["message"]

@@ -284,7 +284,9 @@ class ObjectionDesk:
         sent = False
         if self._registry is not None and self._sms is not None:
             kind = "ruling_upheld" if violation.status is ViolationStatus.UPHELD else "ruling_cancelled"
-            notice = owner_notice(self._registry, violation, self._portal_base_url, kind=kind)  # type: ignore[arg-type]
+            # The notice states what is due now: with the surcharge if the fine went overdue before the objection.
+            due = violation.model_copy(update={"amount_mru": violation.payable_mru})
+            notice = owner_notice(self._registry, due, self._portal_base_url, kind=kind)  # type: ignore[arg-type]
             # The registry answers for the plate today; if the vehicle changed hands since the offence,
             # its number is the new owner's, who must not hear of the old owner's case: portal only.
             registered = self._registry.lookup(violation.plate)
