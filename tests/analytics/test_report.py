@@ -71,3 +71,20 @@ def test_the_report_command_reads_an_exported_history(tmp_path: Path, capsys: An
     (spot,) = figures["black_spots"]["black_spots"]
     assert spot["camera_id"] == "NDB-RN2-01" and figures["black_spots"]["window_end"] == end.isoformat()
     assert len(svg_labels((out / "index.html").read_text())) >= 2 + 5
+
+
+def test_the_operators_analytics_command_counts_new_violations_and_writes_the_report(stack: Any, tmp_path: Path) -> None:
+    import io
+
+    from murur.local.__main__ import OperatorShell
+
+    write_violations(stack, [violation(1, "NKC-TVZ-01", datetime.now(UTC) - timedelta(minutes=5))])
+    printed = io.StringIO()
+    shell = OperatorShell(stack, stdout=printed)
+
+    shell.onecmd(f"analytics {tmp_path}")
+    shell.onecmd(f"analytics {tmp_path}")
+
+    first, second = printed.getvalue().split("Report:")[0], printed.getvalue().split("Report:")[1]
+    assert first.startswith("1 new violations counted") and "0 new violations counted" in second
+    assert json.loads((tmp_path / "report.json").read_text())["by_camera"] == {"NKC-TVZ-01": 1}

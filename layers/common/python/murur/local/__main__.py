@@ -10,6 +10,7 @@
     python -m murur.local pay MR26-7KQ2M9XA4B 4000 [--provider masrvi]   # a wallet's signed payment webhook
     python -m murur.local payments-report [--from 2026-11-01] [--to 2026-11-30] [--provider bankily]
     python -m murur.local decide FRAME_ID confirm | correct PLATE | discard
+    python -m murur.local analytics                             # violations counted, black spots, the report
     python -m murur.local stop
 
     python -m murur.local shell                                 # the same commands, interactively
@@ -139,6 +140,15 @@ class OperatorShell(cmd.Cmd):
         except SystemExit:
             self._say(self.do_payments_report.__doc__ or "")
 
+    def do_analytics(self, line: str) -> None:
+        """analytics [OUT_DIR]: count new violations from the stream, assess black spots, write the report."""
+        from murur.local.analytics_demo import demo_report
+
+        counted = sum(delivery.records_delivered for delivery in self.stack.deliver_streams())
+        page, data = demo_report(self.stack, Path(line.strip() or "out/local-stack/report"))
+        spots = [spot["camera_id"] for spot in (data.black_spots or {}).get("black_spots", [])]
+        self._say(f"{counted} new violations counted; black spots: {', '.join(spots) or 'none'}\nReport: {page.resolve()}")
+
     def do_reviews(self, line: str) -> None:
         """reviews: review requests and their status."""
         for review in table_items(self.stack, "ReviewsTable"):
@@ -218,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in [("frames", "every frame received, with its status"), ("violations", "violations issued"),
                        ("outbox", "the SMS messages sent"), ("reviews", "review requests"),
                        ("redrive-notices", "send again the notices parked as undelivered"),
+                       ("analytics", "count new violations, assess black spots, write the report to "
+                                     "out/local-stack/report/"),
                        ("stop", "stop the running local stack")]:
         commands.add_parser(name, help=f"{text} (needs `serve`)")
     pay = commands.add_parser("pay", help="pay a violation by wallet: a signed webhook as the provider sends it "
@@ -257,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                     shell.onecmd(command)
             return 0
     if args.command in {"frames", "violations", "outbox", "reviews", "decide", "redrive-notices", "stop", "token",
-                        "payments-report", "pay"}:
+                        "payments-report", "pay", "analytics"}:
         line = " ".join(["payments_report", *(f"{flag} {shlex.quote(value)}" for flag, value in (
             ("--from", args.first), ("--to", args.last), ("--provider", args.provider)) if value)]) \
             if args.command == "payments-report" \
