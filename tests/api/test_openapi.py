@@ -50,3 +50,15 @@ def test_every_error_code_has_an_arabic_and_a_french_message() -> None:
     for code, messages in errors.MESSAGES.items():
         assert set(messages) == {"ar", "fr"}, code
         assert all(text.strip() for text in messages.values()), code
+
+
+def test_the_deployed_resolver_serves_no_swagger_ui() -> None:
+    from murur.api.app import build_app
+
+    event = {"version": "2.0", "routeKey": "GET /swagger", "rawPath": "/swagger", "rawQueryString": "",
+             "headers": {"accept-language": "fr"}, "isBase64Encoded": False,
+             "requestContext": {"http": {"method": "GET", "path": "/swagger"}, "stage": "$default"}}
+    answer = build_app().resolve(event, None)
+    assert (answer["statusCode"], json.loads(answer["body"])["code"]) == (404, "NOT_FOUND")
+    template_paths = {route.path for route in http_api_routes(LocalTemplate(load_template(), dict(LOCAL_PARAMETERS)))}
+    assert not any("swagger" in path for path in template_paths)
