@@ -4,8 +4,8 @@
     python -m murur.api.openapi --check    exit 1 when the committed document differs (tests do this too)
 
 Powertools generates the paths, parameters and models. Three things it cannot know are added here,
-the same way for every route: the error answer (`ErrorAnswer`) for 422 in place of Powertools'
-own validation schema, the gateway's 401, and which authorizer guards the route (officers' routes
+the same way for every route: the error answer (`ErrorAnswer`) for every 4xx, 422 included in
+place of Powertools' own validation schema, the gateway's 401, and which authorizer guards the route (officers' routes
 live under /officer/, everything else is Khidmati's), matching template.yaml's HttpApi events.
 """
 
@@ -41,6 +41,10 @@ def document() -> dict[str, Any]:
             validation = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
             if validation.get("$ref") == f"{_REF}HTTPValidationError":
                 responses["422"] = _VALIDATION_422
+            # Every error the function answers is an ErrorAnswer (build_app's handlers shape them all).
+            for status, response in responses.items():
+                if int(status) >= 400 and "content" in response:
+                    response["content"] = {"application/json": {"schema": {"$ref": f"{_REF}ErrorAnswer"}}}
             responses["401"] = _GATEWAY_401
             operation["security"] = [{"officers": []}] if path.startswith("/officer/") else [{"khidmati": []}]
     if "ErrorAnswer" not in schemas:
