@@ -363,3 +363,33 @@ def test_an_overdue_fine_objected_to_and_upheld_keeps_its_surcharge_once(api_sta
     assert {wallet["amount_mru"] for wallet in shown["how_to_pay"]} == {6000}
     (sms,) = [message for message in api_stack.sms_outbox() if VIOLATION in message["message"]]
     assert "6 000" in sms["message"]
+
+
+def test_of_two_objections_decided_on_the_same_state_one_is_filed_the_other_409(api_stack: LocalStack) -> None:
+    """The race the API cannot show one request at a time: the second objection read the violation
+    before the first was written. Its conditional write fails, and it is answered as a second one."""
+    from murur.objections import ObjectionAlreadyFiled, ObjectionDesk, ObjectionReason
+
+    violations = repository(api_stack)
+    stale = violations.get(VIOLATION)
+
+    class ReadBeforeTheFirstWrite:
+        """The repository, except that the first read returns the state before the first objection."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def get(self, violation_id: str):
+            self.reads += 1
+            return stale if self.reads == 1 else violations.get(violation_id)
+
+        def __getattr__(self, name: str):
+            return getattr(violations, name)
+
+    assert object_to(api_stack).status == 201  # the first, written
+    late = ObjectionDesk(ReadBeforeTheFirstWrite())  # type: ignore[arg-type]
+    with pytest.raises(ObjectionAlreadyFiled):
+        late.file(VIOLATION, OWNER_NNI, ObjectionReason.OTHER, "second")
+    stored = violations.get(VIOLATION)
+    assert stored.objection.reason.value == "PLATE_MISREAD"
+    assert [change.to for change in stored.history].count(ViolationStatus.OBJECTED) == 1
