@@ -17,8 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from murur.api import black_spots, citizens, reviews, rulings
-from murur.api import errors
+from murur.api import black_spots, citizens, errors, reviews, rulings
 from murur.api.errors import (
     ApiError,
     Conflict,
@@ -63,8 +62,6 @@ SECURITY_SCHEMES = {
     "khidmati": HTTPBearer(description="JWT from Khidmati's identity provider; the citizen's NNI is claim `nni`."),
     "officers": HTTPBearer(description="Officers' Cognito user pool token (group `officers`)."),
 }
-
-
 OFFICERS_PREFIX = "/officer/"
 
 
