@@ -19,6 +19,7 @@ whether a particular owner pays is not.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -154,10 +155,6 @@ def partition(dimension: Dimension, day: date) -> str:
     return f"{Dimension(dimension)}#{day:%Y}"
 
 
-def days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
-
-
 class AnalyticsRepository:
     """AnalyticsTable through the low-level client: counters, offence rows, the black-spot assessment."""
 
@@ -209,9 +206,12 @@ class AnalyticsRepository:
             for dimension, values in aggregates.daily.items() for value, counted in values.items()
             for day, count in counted.items()]
         for start in range(0, len(requests), 25):
-            pending = {self._table: requests[start:start + 25]}
+            pending, attempt = {self._table: requests[start:start + 25]}, 0
             while pending:
+                # Throttled items come back unprocessed: send them again after a growing pause.
+                time.sleep(min(0.05 * (2 ** attempt) - 0.05, 2.0))
                 pending = self._dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                attempt += 1
         return len(requests)
 
     def daily(self, dimension: Dimension, start: date, end: date) -> dict[str, dict[date, int]]:
