@@ -88,3 +88,23 @@ def test_the_operators_analytics_command_counts_new_violations_and_writes_the_re
     first, second = printed.getvalue().split("Report:")[0], printed.getvalue().split("Report:")[1]
     assert first.startswith("1 new violations counted") and "0 new violations counted" in second
     assert json.loads((tmp_path / "report.json").read_text())["by_camera"] == {"NKC-TVZ-01": 1}
+
+
+def test_the_installation_effect_compares_a_cameras_first_weeks_with_the_last() -> None:
+    from murur.analytics.aggregates import Aggregates, Dimension
+    from murur.analytics.report import ReportData, installation_effect
+
+    start, end = date(2026, 1, 1), date(2026, 6, 30)
+    installed_in_period = Camera.model_validate({**REGISTER[0].model_dump(), "camera_id": "NEW-01",
+                                                 "installed_at": datetime(2026, 2, 1, 8, tzinfo=UTC)})
+    aggregates = Aggregates()
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        if day >= date(2026, 2, 1):
+            aggregates.add(Dimension.CAMERA, "NEW-01", day, 10 if day < date(2026, 3, 1) else 4)
+        aggregates.add(Dimension.CAMERA, REGISTER[0].camera_id, day, 3)
+    data = ReportData(start, end, aggregates, [installed_in_period, REGISTER[0]], None, "test")
+
+    # Only the camera installed inside the period (REGISTER[0] was installed in 2025).
+    assert installation_effect(data) == [{"camera_id": "NEW-01", "installed": "2026-02-01", "first_weeks_per_day": 10.0,
+                                          "last_weeks_per_day": 4.0, "change_percent": -60}]

@@ -123,6 +123,39 @@ th{background:#f2f2f2} .trends{display:flex;flex-wrap:wrap;gap:8px} .figures{dis
 """
 
 
+INSTALLATION_WEEKS = 4
+
+
+def installation_effect(data: ReportData) -> list[dict[str, Any]]:
+    """Offences per day in a camera's first 4 weeks after installation and in the period's last 4,
+    for cameras installed inside the period at least 8 weeks before its end."""
+    window = timedelta(weeks=INSTALLATION_WEEKS)
+    last_start = data.end - window + timedelta(days=1)
+    effects = []
+    for camera in data.cameras:
+        installed = camera.installed_at.astimezone(UTC).date() if camera.installed_at else None
+        if installed is None or installed < data.start or installed + 2 * window > data.end + timedelta(days=1):
+            continue
+        days_counted = data.aggregates.series(Dimension.CAMERA).get(camera.camera_id, {})
+        first = sum(count for day, count in days_counted.items() if installed <= day < installed + window)
+        last = sum(count for day, count in days_counted.items() if last_start <= day <= data.end)
+        first_rate, last_rate = first / window.days, last / window.days
+        effects.append({"camera_id": camera.camera_id, "installed": installed.isoformat(),
+                        "first_weeks_per_day": round(first_rate, 2), "last_weeks_per_day": round(last_rate, 2),
+                        "change_percent": round((last_rate - first_rate) / first_rate * 100) if first else None})
+    return effects
+
+
+def _installation_section(effects: list[dict[str, Any]]) -> str:
+    if not effects:
+        return ""
+    rows = [[effect["camera_id"], effect["installed"], effect["first_weeks_per_day"], effect["last_weeks_per_day"],
+             "-" if effect["change_percent"] is None else f"{effect['change_percent']:+d} %"] for effect in effects]
+    return ("<p>Cameras installed during the period: offences per day in their first "
+            f"{INSTALLATION_WEEKS} weeks and in the period's last {INSTALLATION_WEEKS}.</p>"
+            + _table(["camera", "installed", "first weeks, per day", "last weeks, per day", "change"], rows))
+
+
 def render(data: ReportData) -> str:
     aggregates = data.aggregates
     per_camera = aggregates.totals(Dimension.CAMERA)
@@ -156,6 +189,7 @@ source: {escape(data.source)} - written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</
 <p class="meta">Circle area proportional to the camera's offences over the period; red ring: black spot; grey: retired.</p>
 {camera_map(points)}{_detail_map(points)}</section>
 <section><h2>Trends per camera</h2><p class="meta">The dashed line is the camera's installation day.</p>
+{_installation_section(installation_effect(data))}
 <div class="trends">{"".join(trends)}</div></section>
 <section class="figures"><div><h2>By violation type</h2>{_table(["type", "offences"], by_type)}</div>
 <div><h2>By wilaya</h2>{_table(["wilaya", "offences"], by_region)}</div>
@@ -177,6 +211,7 @@ def write_report(data: ReportData, out: Path) -> Path:
         "by_weekday_hour": {f"{weekday}-{hour:02d}": count
                             for (weekday, hour), count in sorted(data.aggregates.weekday_hours().items())},
         "black_spots": data.black_spots,
+        "installation_effect": installation_effect(data),
     }
     (out / "report.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False, sort_keys=True))
     return page
