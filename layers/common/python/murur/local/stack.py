@@ -451,14 +451,16 @@ class LocalStack:
         whose handler raises, or reports `batchItemFailures`, is sent again from its first failed
         record, up to MaximumRetryAttempts times (`max_retry_attempts` overrides it); then Lambda's
         failure record (shard and sequence numbers, no item data) goes to the OnFailure queue and
-        delivery moves past the batch.
+        delivery moves past the batch. BisectBatchOnFunctionError is not emulated: a handler that
+        raises gets its whole batch again.
         """
         deliveries = []
         for function in self.functions:
             for table, properties in self.template.stream_sources(function.logical_id):
                 attempts = properties.get("MaximumRetryAttempts", -1) if max_retry_attempts is None else max_retry_attempts
                 deliveries.append(self._deliver_stream(function, table, properties,
-                                                       # -1 (the default) is "until the record expires": 24 h.
+                                                       # -1 (the default) retries until the record expires
+                                                       # (24 h); locally that is 10 times.
                                                        retries=10 if int(attempts) < 0 else int(attempts)))
         return deliveries
 
