@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from murur.analytics.aggregates import AnalyticsRepository
 from murur.analytics.black_spots import BlackSpotRule
+from murur.api.errors import documented
 from murur.api.identity import officer_from
 from murur.settings import settings
 
@@ -72,7 +73,8 @@ def _analytics() -> AnalyticsRepository:
 
 
 @router.get("/officer/black-spots", summary="The current black spots, with the figures behind each one",
-            responses={403: {"description": "NOT_AN_OFFICER"}})
+            responses=documented(200, BlackSpots, "The latest assessment (empty before the first one)",
+                                 {403: "NOT_AN_OFFICER"}))
 def black_spots(region: Annotated[str | None, Query(pattern=r"^\d{2}$", description="Only this wilaya (00-12)")] = None,
                 ) -> BlackSpots:
     officer_from(router.current_event)

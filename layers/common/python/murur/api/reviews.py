@@ -23,7 +23,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as Router
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from murur.api.errors import ReviewAlreadyDecided, ReviewExpired, ReviewNotFound
+from murur.api.errors import ReviewAlreadyDecided, ReviewExpired, ReviewNotFound, documented
 from murur.api.identity import officer_from
 from murur.reviews import ReviewNotPending, ReviewPictures, ReviewsRepository, ReviewStatus, decide_review
 from murur.reviews import ReviewExpired as ExecutionStoppedWaiting
@@ -121,7 +121,8 @@ def _pending_review(review: dict[str, Any], pictures: ReviewPictures, expire_at:
 
 
 @router.get("/officer/reviews", summary="Unsure reads waiting for an officer, oldest first",
-            responses={403: {"description": "NOT_AN_OFFICER"}})
+            responses=documented(200, PendingReviews, "Pending reviews, with short-lived picture links",
+                                 {403: "NOT_AN_OFFICER"}))
 def pending_reviews(limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> PendingReviews:
     officer_from(router.current_event)  # 403 for a pool user outside the officers group
     pictures = _pictures()
@@ -131,8 +132,9 @@ def pending_reviews(limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> Pen
 
 
 @router.post("/officer/reviews/<review_id>/decision", summary="Confirm, correct or discard an unsure read",
-             responses={403: {"description": "NOT_AN_OFFICER"}, 404: {"description": "REVIEW_NOT_FOUND"},
-                        409: {"description": "REVIEW_ALREADY_DECIDED or REVIEW_EXPIRED"}})
+             responses=documented(200, DecisionAnswer, "The decision, recorded; the execution resumes",
+                                  {403: "NOT_AN_OFFICER", 404: "REVIEW_NOT_FOUND",
+                                   409: "REVIEW_ALREADY_DECIDED or REVIEW_EXPIRED"}))
 def decide(review_id: Annotated[str, Path(min_length=1, max_length=200)], body: DecisionRequest) -> DecisionAnswer:
     officer = officer_from(router.current_event)
     decision = make_decision(body.outcome, reviewer=officer.officer_id, decided_at=datetime.now(UTC),
