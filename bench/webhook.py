@@ -98,7 +98,7 @@ def main() -> None:
         }
         receipts = sum(1 for sms in stack.sms_outbox() if sms["phone_number"] == "+22244998877")
     print(json.dumps({"python": platform.python_version(), "receipts_sent": receipts, "results": results}, indent=2))
-    print(f"\n| delivery | n | p50 | p95 | handler p50 | handler p95 |\n|---|---|---|---|---|---|")
+    print("\n| delivery | n | p50 | p95 | handler p50 | handler p95 |\n|---|---|---|---|---|---|")
     for kind, r in results.items():
         print(f"| {kind} | {r['deliveries']} | {r['p50_ms']} ms | {r['p95_ms']} ms | {r['handler_p50_ms']} ms | "
               f"{r['handler_p95_ms']} ms |")

@@ -11,14 +11,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from murur.errors import aws_errors_as_transient
-from murur.evidence import EvidenceStore
-from murur.fines import SsmFineSchedule
-from murur.frames import FramesRepository, FrameStore
-from murur.issuing import ViolationIssuer
-from murur.registry import DynamoDBVehicleRegistry
+from murur.issuing import ViolationIssuer, deployed_issuer
 from murur.settings import settings
 from murur.tasks import parse_task
-from murur.violations import ViolationsRepository
 from murur.workflow import IssueInput
 
 logger = Logger()
@@ -29,16 +24,8 @@ metrics = Metrics()
 @cache
 def issuer() -> ViolationIssuer:
     """Built on first use, not at import: the local stack and the tests start moto first."""
-    config = settings()
-    dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-    return ViolationIssuer(
-        registry=DynamoDBVehicleRegistry(dynamodb, config.vehicles_table),
-        fines=SsmFineSchedule(boto3.client("ssm"), config.fine_schedule_parameter),
-        violations=ViolationsRepository(dynamodb, config.violations_table),
-        frames=FramesRepository(dynamodb, config.frames_table),
-        frame_store=FrameStore(s3),
-        evidence_store=EvidenceStore(s3, config.evidence_bucket),
-    )
+    return deployed_issuer(settings(), dynamodb=boto3.client("dynamodb"), s3=boto3.client("s3"),
+                           ssm=boto3.client("ssm"))
 
 
 @logger.inject_lambda_context(clear_state=True)

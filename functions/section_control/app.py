@@ -11,15 +11,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from murur.errors import aws_errors_as_transient
-from murur.evidence import EvidenceStore
-from murur.fines import SsmFineSchedule
-from murur.frames import FramesRepository, FrameStore
-from murur.issuing import ViolationIssuer
-from murur.registry import DynamoDBVehicleRegistry
+from murur.frames import FramesRepository
+from murur.issuing import deployed_issuer
 from murur.sections import DynamoDBSectionDirectory, PassagesRepository, SectionControl
 from murur.settings import settings
 from murur.tasks import parse_task
-from murur.violations import ViolationsRepository
 from murur.workflow import IssueInput
 
 logger = Logger()
@@ -32,20 +28,11 @@ def section_control() -> SectionControl:
     """Built on first use, not at import: the local stack and the tests start moto first."""
     config = settings()
     dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-    frames = FramesRepository(dynamodb, config.frames_table)
-    issuer = ViolationIssuer(
-        registry=DynamoDBVehicleRegistry(dynamodb, config.vehicles_table),
-        fines=SsmFineSchedule(boto3.client("ssm"), config.fine_schedule_parameter),
-        violations=ViolationsRepository(dynamodb, config.violations_table),
-        frames=frames,
-        frame_store=FrameStore(s3),
-        evidence_store=EvidenceStore(s3, config.evidence_bucket),
-    )
     return SectionControl(
         sections=DynamoDBSectionDirectory(dynamodb, config.sections_table),
         passages=PassagesRepository(dynamodb, config.section_passages_table),
-        frames=frames,
-        issuer=issuer,
+        frames=FramesRepository(dynamodb, config.frames_table),
+        issuer=deployed_issuer(config, dynamodb=dynamodb, s3=s3, ssm=boto3.client("ssm")),
     )
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from murur import evidence
 from murur.errors import InvalidPayload, TransientError, ViolationIdClash
 from murur.frames import FramesRepository, FrameStatus, FrameStore
-from murur.fines import FineSchedule
+from murur.fines import FineSchedule, SsmFineSchedule
 from murur.lifecycle import ISSUE_ACTOR, SECTION_ACTOR, officer_actor
-from murur.registry import VehicleRegistry, normalise_plate
+from murur.registry import DynamoDBVehicleRegistry, VehicleRegistry, normalise_plate
 from murur.sections import SectionOffence
 from murur.violations import (
     SectionRecord,
@@ -25,6 +25,7 @@ from murur.violations import (
     section_violation_id_for,
     violation_id_for,
 )
+from murur.settings import Settings
 from murur.workflow import FrameRef, IssueInput, IssueOutcome, IssueResult, ViolationType
 
 
@@ -263,3 +264,15 @@ def _extension(frame: FrameRef) -> str:
 
 def _read_source(task: IssueInput) -> str:
     return "officer" if task.review is not None else "model"
+
+
+def deployed_issuer(config: Settings, *, dynamodb: Any, s3: Any, ssm: Any) -> ViolationIssuer:
+    """The issuer on the stack's tables, buckets and fine schedule: IssueViolation's and SectionControl's."""
+    return ViolationIssuer(
+        registry=DynamoDBVehicleRegistry(dynamodb, config.vehicles_table),
+        fines=SsmFineSchedule(ssm, config.fine_schedule_parameter),
+        violations=ViolationsRepository(dynamodb, config.violations_table),
+        frames=FramesRepository(dynamodb, config.frames_table),
+        frame_store=FrameStore(s3),
+        evidence_store=evidence.EvidenceStore(s3, config.evidence_bucket),
+    )
