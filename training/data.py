@@ -106,9 +106,16 @@ def build_pools(recipe: DataRecipe, log=print, jobs: int = 1) -> dict:
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     path = CACHE_DIR / f"pools-{recipe.key()}.npz"
     if path.exists():
-        log(f"data: loading cached pools {path.name}")
+        # The key covers the recipe, not the generator's code: a cache from another generator commit
+        # (or one that predates recording it, or from a working tree with local changes) is stale.
         with np.load(path, allow_pickle=False) as data:
-            return _unpack(dict(data))
+            cached = str(data["generator_commit"]) if "generator_commit" in data.files else ""
+            current = generator_commit()
+            if cached and current and cached == current and not current.endswith("+dirty"):
+                log(f"data: loading cached pools {path.name} (generator {cached[:10]})")
+                return _unpack(dict(data))
+        log(f"data: cached pools {path.name} are stale (generator {cached[:10] or 'unrecorded'}, "
+            f"now {(current or 'unknown')[:10]}); regenerating")
     pools = generate_pools(recipe, log, jobs)
     np.savez(path, **_pack(pools))
     return pools

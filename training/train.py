@@ -2,6 +2,8 @@
 
     python -m training.train --out training/runs/latest --install    # what `make train` runs
     python -m training.train --out /tmp/smoke --tiny                  # one tiny epoch end to end
+    python -m training.train --out training/runs/warm --init-from training/checkpoints \
+        --det-steps 3000 --det-lr 5e-4 --rec-steps 1200 --rec-lr 3e-4 --rec-easy-crops 0   # warm start
 
 Everything that decides the result is in the recipe written next to the checkpoints (`recipe.json`):
 seeds, data recipe, hyper-parameters. Training runs on the CPU, one torch thread per model; with
@@ -381,6 +383,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="keep the run's trained models; only redo the ONNX export and the calibration")
     parser.add_argument("--recogniser-from", type=Path, default=None,
                         help="reuse recognizer.pt of an earlier run of the same recipe instead of training it")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="warm start: a folder with detector.pt and recognizer.pt (e.g. training/checkpoints) "
+                             "that both models start from instead of random weights; the schedule restarts, "
+                             "so pass smaller --det-lr / --rec-lr")
     for name, value in asdict(Hyper()).items():
         if isinstance(value, (int, float)):
             parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None)
@@ -396,14 +402,16 @@ def main(argv: list[str] | None = None) -> None:
     recipe = DataRecipe(**data_over)
 
     out: Path = args.out
+    init_note = _init_note(args.init_from)
     out.mkdir(parents=True, exist_ok=True)
     if not args.calibrate_only:
-        (out / "recipe.json").write_text(json.dumps({"data": asdict(recipe), "hyperparameters": asdict(hyper)}, indent=2) + "\n")
+        (out / "recipe.json").write_text(json.dumps({"data": asdict(recipe), "hyperparameters": asdict(hyper),
+                                                     **init_note}, indent=2) + "\n")
     single_threaded()
     if args.calibrate_only:
         earlier = json.loads((out / "model_card.json").read_text()) if (out / "model_card.json").exists() else {}
         export_onnx(out, recipe)
-        kept = ("recognizer_trained_in", "generator_commit", "generator_note")
+        kept = ("recognizer_trained_in", "generator_commit", "generator_note", "initialised_from")
         calibrate(out, recipe, hyper, extra_card={k: v for k, v in earlier.items() if k in kept})
         if args.install:
             install(out)
@@ -412,18 +420,36 @@ def main(argv: list[str] | None = None) -> None:
     pools = (build_pools if not (args.no_cache or args.tiny) else _fresh_pools)(recipe, log, args.jobs)
 
     # The generator the training data came from (the cache keeps it: the code may have moved on since).
-    provenance = {"generator_commit": pools.get("generator_commit"), **_reuse_note(args.recogniser_from)}
+    provenance = {"generator_commit": pools.get("generator_commit"), **_reuse_note(args.recogniser_from), **init_note}
     if args.recogniser_from is not None:
-        train_detector(pools, hyper, out)
+        train_detector(pools, hyper, out, args.init_from)
         shutil.copy2(args.recogniser_from / "recognizer.pt", out / "recognizer.pt")
         log(f"recogniser reused from {args.recogniser_from}")
     else:
-        train_both(pools, hyper, out, args.jobs)
+        train_both(pools, hyper, out, args.jobs, args.init_from)
     del pools
     export_onnx(out, recipe)
     calibrate(out, recipe, hyper, extra_card=provenance)
     if args.install:
         install(out)
+
+
+def _init_note(init: Path | None) -> dict:
+    """Provenance of a warm start: the folder, its checkpoints' SHA-256 and the version they were shipped as."""
+    if init is None:
+        return {}
+    missing = [name for name in ("detector.pt", "recognizer.pt") if not (init / name).is_file()]
+    if missing:
+        raise SystemExit(f"--init-from {init}: missing {', '.join(missing)}")
+    card = init / MODEL_CARD
+    earlier = json.loads(card.read_text()) if card.exists() else {}
+    return {"initialised_from": {
+        "dir": str(init),
+        "detector_pt_sha256": sha256_of(init / "detector.pt"),
+        "recognizer_pt_sha256": sha256_of(init / "recognizer.pt"),
+        "version": earlier.get("version"),
+        "generator_commit": earlier.get("generator_commit"),
+    }}
 
 
 def _reuse_note(run: Path | None) -> dict:

@@ -31,3 +31,67 @@ def test_tiny_training_exports_loadable_models(tmp_path, monkeypatch):
     assert isinstance(reads, list)
     assert installed == []
     assert shipped == ({p.name: p.stat().st_mtime_ns for p in MODELS_DIR.glob("*")} if MODELS_DIR.exists() else {})
+
+
+def test_init_from_warm_starts_both_models_and_records_it(tmp_path, monkeypatch):
+    import torch
+
+    from training import train
+
+    monkeypatch.setattr(train, "install", lambda *a, **k: None)  # never touch shipped models
+    first = tmp_path / "first"
+    train.main(["--out", str(first), "--tiny", "--jobs", "1"])
+
+    # No training steps: a warm-started run must come out with exactly the weights it started from.
+    warm = tmp_path / "warm"
+    train.main(["--out", str(warm), "--tiny", "--jobs", "1", "--init-from", str(first),
+                "--det-steps", "0", "--rec-steps", "0"])
+    for name in ("detector.pt", "recognizer.pt"):
+        before, after = torch.load(first / name), torch.load(warm / name)
+        assert before.keys() == after.keys()
+        assert all(torch.equal(before[k], after[k]) for k in before), name
+
+    started = json.loads((first / "model_card.json").read_text())
+    for record in (json.loads((warm / "model_card.json").read_text()), json.loads((warm / "recipe.json").read_text())):
+        init = record["initialised_from"]
+        assert init["dir"] == str(first)
+        assert init["version"] == started["version"]
+        assert init["detector_pt_sha256"] == train.sha256_of(first / "detector.pt")
+    assert "initialised_from" not in started
+
+
+def test_init_from_a_folder_without_checkpoints_is_refused(tmp_path):
+    from training import train
+
+    with pytest.raises(SystemExit, match="missing detector.pt, recognizer.pt"):
+        train.main(["--out", str(tmp_path / "run"), "--tiny", "--jobs", "1", "--init-from", str(tmp_path)])
+
+
+def test_cached_pools_from_another_generator_commit_are_regenerated(tmp_path, monkeypatch):
+    import numpy as np
+
+    from training import data
+
+    recipe = data.DataRecipe(scenes=1, generator_crops=1)
+    generated = []
+
+    def fake_generate(recipe, log, jobs):
+        generated.append(data.generator_commit())
+        frames = np.zeros((1, 4, 4), np.uint8)
+        return {"frames": frames, "frame_plates": [[]], "crops": np.zeros((1, 2, 2), np.uint8), "texts": ["A"],
+                "generator_commit": data.generator_commit()}
+
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(data, "generate_pools", fake_generate)
+    monkeypatch.setattr(data, "generator_commit", lambda: "a" * 40)
+    assert data.build_pools(recipe, log=lambda m: None)["generator_commit"] == "a" * 40
+    assert data.build_pools(recipe, log=lambda m: None)["generator_commit"] == "a" * 40
+    assert len(generated) == 1  # same generator: the cache is used
+
+    monkeypatch.setattr(data, "generator_commit", lambda: "b" * 40)
+    assert data.build_pools(recipe, log=lambda m: None)["generator_commit"] == "b" * 40
+    assert len(generated) == 2  # the generator moved on: regenerated, not loaded
+
+    monkeypatch.setattr(data, "generator_commit", lambda: "b" * 40 + "+dirty")
+    data.build_pools(recipe, log=lambda m: None)
+    assert len(generated) == 3  # local changes to the generator: never trusted from the cache
