@@ -104,17 +104,7 @@ class ViolationIssuer:
             speed_limit_kmh=frame.speed_limit_kmh,
             signal_phase=frame.signal_phase,
             lane=frame.lane,
-            frame_id=frame.frame_id,
-            frame_bucket=frame.bucket,
-            frame_key=frame.key,
-            frame_sha256=frame.sha256,
-            evidence_bucket=self._evidence.bucket,
-            evidence_frame_key=original.key,
-            evidence_frame_sha256=original.sha256,
-            evidence_annotated_key=annotated.key,
-            evidence_annotated_sha256=annotated.sha256,
-            evidence_plate_key=crop.key if crop else None,
-            evidence_plate_sha256=crop.sha256 if crop else None,
+            **self._evidence_fields(frame, original, annotated, crop),
             model_version=task.recognition.model_version,
             read_confidence=best.confidence if best else None,
             read_source=_read_source(task),
@@ -131,6 +121,17 @@ class ViolationIssuer:
             return self._already_issued(earlier, task)
         self._frames.set_status(frame.frame_id, FrameStatus.VIOLATION_ISSUED, issued_at, violation_id=violation_id)
         return IssueResult(outcome=IssueOutcome.ISSUED, violation_id=violation_id, plate_text=plate, notify=True)
+
+    def _evidence_fields(self, frame: FrameRef, original: evidence.StoredEvidence,
+                         annotated: evidence.StoredEvidence, crop: evidence.StoredEvidence | None) -> dict[str, Any]:
+        """The violation's frame and evidence references, the same for every kind of violation."""
+        return {
+            "frame_id": frame.frame_id, "frame_bucket": frame.bucket, "frame_key": frame.key,
+            "frame_sha256": frame.sha256, "evidence_bucket": self._evidence.bucket,
+            "evidence_frame_key": original.key, "evidence_frame_sha256": original.sha256,
+            "evidence_annotated_key": annotated.key, "evidence_annotated_sha256": annotated.sha256,
+            "evidence_plate_key": crop.key if crop else None, "evidence_plate_sha256": crop.sha256 if crop else None,
+        }
 
     def issue_section(self, offence: SectionOffence, task: IssueInput) -> IssueResult:
         """A section's pair over the limit: one violation on the exit frame, both frames as evidence.
@@ -193,17 +194,7 @@ class ViolationIssuer:
             measured_speed_kmh=average,
             speed_limit_kmh=section.limit_kmh,
             lane=frame.lane,
-            frame_id=frame.frame_id,
-            frame_bucket=frame.bucket,
-            frame_key=frame.key,
-            frame_sha256=frame.sha256,
-            evidence_bucket=self._evidence.bucket,
-            evidence_frame_key=original.key,
-            evidence_frame_sha256=original.sha256,
-            evidence_annotated_key=annotated.key,
-            evidence_annotated_sha256=annotated.sha256,
-            evidence_plate_key=crop.key if crop else None,
-            evidence_plate_sha256=crop.sha256 if crop else None,
+            **self._evidence_fields(frame, original, annotated, crop),
             model_version=exit_.model_version,
             read_confidence=min(confidences) if confidences else None,
             read_source=read_source,
