@@ -20,10 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 
 from murur.errors import SmsPublishFailed, TransitionRefused
-from murur.fines import FineSchedule
+from murur.fines import FineSchedule, FineScheduleSource
 from murur.lifecycle import ViolationStatus
 from murur.notifications import PortalEvents, SmsGateway, owner_notice
 from murur.registry import VehicleRegistry
@@ -89,10 +88,6 @@ class DeadlinesReport:
     reminders_failed: int = 0  # SNS refused the SMS: the reminder is released for the next run
 
 
-class ScheduleSource(Protocol):
-    def get(self) -> FineSchedule: ...
-
-
 class DeadlinesJob:
     def __init__(
         self,
@@ -100,7 +95,7 @@ class DeadlinesJob:
         registry: VehicleRegistry,
         sms: SmsGateway,
         portal: PortalEvents,
-        schedule: ScheduleSource,
+        schedule: FineScheduleSource,
         portal_base_url: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:

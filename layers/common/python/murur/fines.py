@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from importlib.resources import files
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
@@ -108,3 +108,9 @@ class SsmFineSchedule:
             return FineSchedule.model_validate_json(str(document))
         except ValidationError as error:
             raise ConfigurationError(f"the fine schedule parameter {self._name} is not a valid schedule: {error}") from error
+
+
+class FineScheduleSource(Protocol):
+    """Where the current schedule comes from: SsmFineSchedule deployed, a fixed schedule in tests."""
+
+    def get(self) -> FineSchedule: ...

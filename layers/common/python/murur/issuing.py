@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from murur import evidence
 from murur.errors import InvalidPayload, TransientError, ViolationIdClash
 from murur.frames import FramesRepository, FrameStatus, FrameStore
-from murur.fines import FineSchedule, SsmFineSchedule
+from murur.fines import FineScheduleSource, SsmFineSchedule
 from murur.lifecycle import ISSUE_ACTOR, SECTION_ACTOR, officer_actor
 from murur.registry import DynamoDBVehicleRegistry, VehicleRegistry, normalise_plate
 from murur.sections import SectionOffence
@@ -27,10 +27,6 @@ from murur.violations import (
 )
 from murur.settings import Settings
 from murur.workflow import FrameRef, IssueInput, IssueOutcome, IssueResult, ViolationType
-
-
-class FineScheduleSource(Protocol):
-    def get(self) -> FineSchedule: ...
 
 
 class ViolationIssuer:

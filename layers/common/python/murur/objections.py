@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -32,7 +32,7 @@ from murur.errors import MururError, SmsPublishFailed, TransitionRefused
 from murur.lifecycle import ViolationStatus, is_allowed, officer_actor
 
 if TYPE_CHECKING:
-    from murur.fines import FineSchedule
+    from murur.fines import FineScheduleSource
     from murur.notifications import PortalEvents, SmsGateway
     from murur.registry import VehicleRegistry
     from murur.violations import Violation, ViolationsRepository
@@ -181,9 +181,6 @@ class AttachmentStore:
 
 
 # ------------------------------------------------------------------ filing and ruling
-class ScheduleSource(Protocol):
-    def get(self) -> FineSchedule: ...
-
 
 @dataclass(frozen=True)
 class RulingOutcome:
@@ -193,7 +190,7 @@ class RulingOutcome:
 
 class ObjectionDesk:
     def __init__(self, violations: ViolationsRepository, *, attachments: AttachmentStore | None = None,
-                 schedule: ScheduleSource | None = None, registry: VehicleRegistry | None = None,
+                 schedule: FineScheduleSource | None = None, registry: VehicleRegistry | None = None,
                  sms: SmsGateway | None = None, portal: PortalEvents | None = None, portal_base_url: str = "",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._violations = violations
