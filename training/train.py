@@ -395,6 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     hyper_over = dict(TINY) if args.tiny else {}
+    if args.calibrate_only:  # the card must record how the run's models were trained, not today's defaults
+        hyper_over.update(_run_hyperparameters(args.out))
     hyper_over.update({k: getattr(args, k) for k in asdict(Hyper()) if getattr(args, k, None) is not None})
     hyper = Hyper(**hyper_over)
     data_over = dict(TINY_DATA) if args.tiny else {}
@@ -432,6 +434,16 @@ def main(argv: list[str] | None = None) -> None:
     calibrate(out, recipe, hyper, extra_card=provenance)
     if args.install:
         install(out)
+
+
+def _run_hyperparameters(run: Path) -> dict:
+    """The hyper-parameters a run recorded in its recipe.json (none when it has no recipe)."""
+    recipe_file = run / "recipe.json"
+    if not recipe_file.is_file():
+        return {}
+    recorded = json.loads(recipe_file.read_text()).get("hyperparameters", {})
+    fields = asdict(Hyper())
+    return {k: tuple(v) if isinstance(fields[k], tuple) else v for k, v in recorded.items() if k in fields}
 
 
 def _init_note(init: Path | None) -> dict:

@@ -20,8 +20,12 @@ def test_fit_learns_that_likelier_paths_are_more_often_right():
 
 
 def test_json_round_trip_and_feature_check():
-    calibrator = Calibrator(weights=(1.0, 0.5, 0.1, 2.0, -1.0, -0.5), bias=0.3)
+    calibrator = Calibrator(weights=(1.0, 0.5, 0.1, 2.0, -1.0, -0.5, 1.5), bias=0.3)
     assert Calibrator.from_json(calibrator.to_json()) == calibrator
+    # A card fitted before the last feature existed gives that feature no weight.
+    older = Calibrator.from_json({"features": list(FEATURE_NAMES[:-1]), "weights": [1.0] * (len(FEATURE_NAMES) - 1),
+                                  "bias": 0.0})
+    assert older.weights[-1] == 0.0 and len(older.weights) == len(FEATURE_NAMES)
     with pytest.raises(ValueError):
         Calibrator.from_json({**calibrator.to_json(), "features": ["something_else"]})
 
@@ -33,6 +37,8 @@ def test_features_know_the_layouts():
     assert civil[3] == 1 and civil[4] == 0
     assert foreign[3] == 0 and foreign[4] == 0
     assert odd[4] == 1
+    assert civil[FEATURE_NAMES.index("rectification_agreement")] == 1.0
+    assert read_features(-0.1, [0.99] * 8, 0.9, "1234AB00", rectification_agreement=0.5)[-1] == 0.5
 
 
 def test_threshold_meets_the_precision_target():

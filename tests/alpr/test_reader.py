@@ -1,5 +1,6 @@
 """The plate reader on whole images, with the shipped models."""
 
+import dataclasses
 import io
 import json
 import shutil
@@ -65,6 +66,29 @@ def test_reads_the_plates_of_generated_frames(reader, seed):
         assert len(read.char_confidences) == len(text)
         assert read.model_version == reader.model_version
         assert 0.0 <= read.confidence <= 1.0
+
+
+def test_each_read_is_checked_against_second_looks(reader, monkeypatch):
+    from murur.alpr import reader as reader_module
+    from murur.alpr.calibration import FEATURE_NAMES
+
+    data, _ = frame_with(["1234AB00"], 0)
+    read = reader.read(data)[0]
+    assert read.rectification_agreement in (0.0, 0.5, 1.0)
+    assert read.features()[FEATURE_NAMES.index("rectification_agreement")] == read.rectification_agreement
+
+    # A second look that reads something else lowers the agreement the confidence is computed from.
+    recognise = reader.recognise
+    looks = 1 + len(reader_module.CHECK_MARGINS)
+
+    def second_looks_disagree(crops):
+        reads = recognise(crops)
+        return [r if i % looks == 0 else dataclasses.replace(r, text=r.text + "X") for i, r in enumerate(reads)]
+
+    monkeypatch.setattr(reader, "recognise", second_looks_disagree)
+    doubted = reader.read(data)[0]
+    assert doubted.text == read.text
+    assert doubted.rectification_agreement == 0.0
 
 
 def test_blank_image_has_no_plate(reader):

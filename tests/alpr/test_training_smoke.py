@@ -95,3 +95,16 @@ def test_cached_pools_from_another_generator_commit_are_regenerated(tmp_path, mo
     monkeypatch.setattr(data, "generator_commit", lambda: "b" * 40 + "+dirty")
     data.build_pools(recipe, log=lambda m: None)
     assert len(generated) == 3  # local changes to the generator: never trusted from the cache
+
+
+def test_calibrate_only_records_the_runs_own_hyperparameters(tmp_path, monkeypatch):
+    from training import train
+
+    monkeypatch.setattr(train, "install", lambda *a, **k: None)  # never touch shipped models
+    run = tmp_path / "run"
+    train.main(["--out", str(run), "--tiny", "--jobs", "1", "--rec-lr", "0.00042"])
+    # Recalibrating without repeating the training options must not record today's defaults instead.
+    train.main(["--out", str(run), "--tiny", "--jobs", "1", "--calibrate-only"])
+    card = json.loads((run / "model_card.json").read_text())
+    assert card["hyperparameters"]["rec_lr"] == 0.00042
+    assert card["hyperparameters"]["det_crop"] == list(train.Hyper().det_crop)

@@ -21,13 +21,16 @@ FEATURE_NAMES = (
     "specific_layout",
     "no_layout",
     "layout_substitutions",
+    "rectification_agreement",
 )
 
 
 def read_features(
     path_log_probability: float, char_confidences: Sequence[float], detector_score: float, text: str,
-    layout_substitutions: int = 0,
+    layout_substitutions: int = 0, rectification_agreement: float = 1.0,
 ) -> np.ndarray:
+    """`rectification_agreement`: the share of the second looks (murur.alpr.imaging.CHECK_MARGINS) that
+    read the same text."""
     layout = match_layout(text) if text else None
     min_char = min(char_confidences) if char_confidences else 1e-6
     return np.array(
@@ -38,6 +41,7 @@ def read_features(
             1.0 if layout is not None and layout.specificity > 0 else 0.0,
             1.0 if layout is None else 0.0,
             float(layout_substitutions),
+            float(rectification_agreement),
         ]
     )
 

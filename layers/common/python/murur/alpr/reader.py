@@ -16,7 +16,7 @@ from PIL import Image
 
 from murur.alpr.calibration import Calibrator, read_features
 from murur.alpr.formats import ALPHABET, match_layout
-from murur.alpr.imaging import InvalidImage, decode_grey, letterbox, rectify_plate
+from murur.alpr.imaging import CHECK_MARGINS, InvalidImage, decode_grey, letterbox, rectify_plate
 from murur.alpr.postprocess import (
     CtcRead,
     Detection,
@@ -52,11 +52,12 @@ class PlateRead:
     two_rows: bool = False
     path_log_probability: float = field(default=0.0, compare=False, repr=False)
     layout_substitutions: int = field(default=0, compare=False)
+    rectification_agreement: float = field(default=1.0, compare=False)
 
     def features(self) -> np.ndarray:
         """What the calibration looks at (see murur.alpr.calibration)."""
         return read_features(self.path_log_probability, self.char_confidences, self.detector_score, self.text,
-                             self.layout_substitutions)
+                             self.layout_substitutions, self.rectification_agreement)
 
     def to_json(self) -> dict:
         return {
@@ -137,10 +138,10 @@ class PlateReader:
             reads.append(apply_layout_prior(ctc_greedy_decode(probs), probs))
         return reads
 
-    def confidence(self, read: CtcRead, detector_score: float) -> float:
+    def confidence(self, read: CtcRead, detector_score: float, agreement: float) -> float:
         return self.calibrator.confidence(
             read_features(read.path_log_probability, read.char_confidences, detector_score, read.text,
-                          read.layout_substitutions)
+                          read.layout_substitutions, agreement)
         )
 
     # ------------------------------------------------------------------ whole frames
@@ -153,23 +154,28 @@ class PlateReader:
         detections = self.detect(grey)
         if not detections:
             return []
+        # Each way of cutting a plate: its own crop first, then the second looks (CHECK_MARGINS), one batch.
         crops, owners, rows = [], [], []
+        looks = 1 + len(CHECK_MARGINS)
         for index, det in enumerate(detections):
             p = det.two_rows_probability
             options = [p >= 0.5] if not (_ROWS_UNSURE[0] < p < _ROWS_UNSURE[1]) else [False, True]
             for two_rows in options:
                 crops.append(rectify_plate(grey, det.corners, two_rows))
+                crops.extend(rectify_plate(grey, det.corners, two_rows, margins) for margins in CHECK_MARGINS)
                 owners.append(index)
                 rows.append(two_rows)
         reads = self.recognise(np.stack(crops))
-        best: dict[int, tuple[float, CtcRead, bool]] = {}
-        for index, read, two_rows in zip(owners, reads, rows):
-            conf = self.confidence(read, detections[index].score)
+        best: dict[int, tuple[float, CtcRead, bool, float]] = {}
+        for option, (index, two_rows) in enumerate(zip(owners, rows)):
+            read, *checks = reads[option * looks:(option + 1) * looks]
+            agreement = sum(check.text == read.text for check in checks) / len(checks)
+            conf = self.confidence(read, detections[index].score, agreement)
             if index not in best or conf > best[index][0]:
-                best[index] = (conf, read, two_rows)
+                best[index] = (conf, read, two_rows, agreement)
         plates = []
         width, height = grey.size
-        for index, (conf, read, two_rows) in best.items():
+        for index, (conf, read, two_rows, agreement) in best.items():
             if not read.text:
                 continue
             det = detections[index]
@@ -189,6 +195,7 @@ class PlateReader:
                     two_rows=two_rows,
                     path_log_probability=read.path_log_probability,
                     layout_substitutions=read.layout_substitutions,
+                    rectification_agreement=agreement,
                 )
             )
         return sorted(plates, key=lambda p: -p.confidence)
