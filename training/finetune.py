@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     pools = mix(synthetic, own, args.own_share)
     train_both(pools, hyper, args.out, args.jobs, init=args.init)
     del pools
-    export_onnx(args.out, recipe)
+    export_onnx(args.out, hyper)
     calibrate(args.out, recipe, hyper)
     if args.install:
         install(args.out)

@@ -150,3 +150,8 @@ def test_shipped_card_matches_the_files():
         assert hashlib.sha256(data).hexdigest() == card[part]["sha256"]
         total += len(data)
     assert total <= 10 * 1024 * 1024
+    import onnxruntime as ort
+
+    # The frame size the card promises is the one the detector graph takes.
+    (image,) = ort.InferenceSession(str(MODELS_DIR / card["detector"]["file"])).get_inputs()
+    assert image.shape[2:] == [card["detector"]["input_height"], card["detector"]["input_width"]]

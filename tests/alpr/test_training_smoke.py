@@ -20,6 +20,7 @@ def test_tiny_training_exports_loadable_models(tmp_path, monkeypatch):
 
     card = json.loads((out / "model_card.json").read_text())
     assert card["opset"] == train.OPSET
+    assert (card["detector"]["input_width"], card["detector"]["input_height"]) == train.Hyper().det_input
     assert card["data_recipe"]["scenes"] == train.TINY_DATA["scenes"]
     assert (out / "recipe.json").exists()
     reader = PlateReader(out)
