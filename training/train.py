@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.nn import functional as F
 
 from murur.alpr.formats import ALPHABET
@@ -49,6 +50,10 @@ class Hyper:
     # The frame size the exported detector reads. It is fully convolutional: trained on frames letterboxed
     # to the recipe's 640 x 384, it finds small and distant plates far better when it reads 960 x 576.
     det_input: tuple[int, int] = (960, 576)
+    # Windows magnified by a factor drawn from det_zoom (for det_zoom_share of them), so that plates 1.5 x
+    # bigger than in the 640 x 384 training frames, as at det_input, are still found and cornered well.
+    det_zoom: tuple[float, float] = (1.0, 1.7)
+    det_zoom_share: float = 0.5
     rec_steps: int = 2600
     rec_batch: int = 64
     rec_lr: float = 1e-3
@@ -115,18 +120,24 @@ def detector_batch(rng, frames, frame_plates, hyper: Hyper, stride: int):
     images, heats, offs, rows, weights = [], [], [], [], []
     with_plates = [i for i, plates in enumerate(frame_plates) if plates]
     for _ in range(hyper.det_batch):
+        zoom = rng.uniform(*hyper.det_zoom) if rng.random() < hyper.det_zoom_share else 1.0
+        src_w, src_h = round(win_w / zoom), round(win_h / zoom)  # the frame region the window shows
         if with_plates and rng.random() < hyper.det_plate_windows:
             # A window around one plate's centre: most random windows would hold no plate at all.
             k = with_plates[int(rng.integers(len(with_plates)))]
             cx, cy = frame_plates[k][int(rng.integers(len(frame_plates[k])))][0].mean(axis=0)
-            x0 = int(np.clip(cx - rng.uniform(0.1, 0.9) * win_w, 0, full_w - win_w))
-            y0 = int(np.clip(cy - rng.uniform(0.1, 0.9) * win_h, 0, full_h - win_h))
+            x0 = int(np.clip(cx - rng.uniform(0.1, 0.9) * src_w, 0, full_w - src_w))
+            y0 = int(np.clip(cy - rng.uniform(0.1, 0.9) * src_h, 0, full_h - src_h))
         else:
             k = int(rng.integers(len(frames)))
-            x0 = int(rng.integers(0, full_w - win_w + 1))
-            y0 = int(rng.integers(0, full_h - win_h + 1))
-        image = frames[k, y0 : y0 + win_h, x0 : x0 + win_w].astype(np.float32) / 255.0
-        plates = [(c - np.array([x0, y0], np.float32), two) for c, two in frame_plates[k]]
+            x0 = int(rng.integers(0, full_w - src_w + 1))
+            y0 = int(rng.integers(0, full_h - src_h + 1))
+        region = frames[k, y0 : y0 + src_h, x0 : x0 + src_w]
+        if (src_w, src_h) != (win_w, win_h):
+            region = np.asarray(Image.fromarray(region).resize((win_w, win_h), Image.Resampling.BILINEAR))
+        image = region.astype(np.float32) / 255.0
+        magnify = np.array([win_w / src_w, win_h / src_h], np.float32)
+        plates = [((c - np.array([x0, y0], np.float32)) * magnify, two) for c, two in frame_plates[k]]
         if rng.random() < 0.5:  # mirror: still a plate to find (the corners swap sides)
             image = image[:, ::-1]
             plates = [(np.stack([[win_w - c[1, 0], c[1, 1]], [win_w - c[0, 0], c[0, 1]],
