@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from murur.dynamo import from_item
+from murur.frames import FrameStatus
 from murur.local.analytics_demo import analytics_at_the_end
 from murur.local.api_demo import citizens_object_and_an_officer_rules
 from murur.local.camera import CameraUpload, camera_metadata, frame_key, scene_upload
@@ -153,7 +154,9 @@ def _item(stack: LocalStack, table: str, frame_id: str | None) -> dict[str, Any]
 
 
 def _review_pending(stack: LocalStack, frame_id: str | None) -> bool:
-    return _item(stack, "ReviewsTable", frame_id).get("status") == "PENDING"
+    # The frame's status is written after the review record (murur.reviews.request_review): waiting for
+    # it means the outcome read next is the frame's final one, not RECEIVED caught in between.
+    return _item(stack, "FramesTable", frame_id).get("status") == FrameStatus.REVIEW_PENDING
 
 
 def _recognition(stack: LocalStack, execution: dict[str, Any]) -> dict[str, Any]:
