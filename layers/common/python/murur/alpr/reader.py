@@ -155,7 +155,7 @@ class PlateReader:
         if not detections:
             return []
         # Each way of cutting a plate: its own crop first, then the second looks (CHECK_MARGINS), one batch.
-        crops, owners, rows = [], [], []
+        crops, cuts = [], []  # cuts: (detection index, two_rows), each with 1 + len(CHECK_MARGINS) crops
         looks = 1 + len(CHECK_MARGINS)
         for index, det in enumerate(detections):
             p = det.two_rows_probability
@@ -163,12 +163,11 @@ class PlateReader:
             for two_rows in options:
                 crops.append(rectify_plate(grey, det.corners, two_rows))
                 crops.extend(rectify_plate(grey, det.corners, two_rows, margins) for margins in CHECK_MARGINS)
-                owners.append(index)
-                rows.append(two_rows)
+                cuts.append((index, two_rows))
         reads = self.recognise(np.stack(crops))
         best: dict[int, tuple[float, CtcRead, bool, float]] = {}
-        for option, (index, two_rows) in enumerate(zip(owners, rows)):
-            read, *checks = reads[option * looks:(option + 1) * looks]
+        for cut, (index, two_rows) in enumerate(cuts):
+            read, *checks = reads[cut * looks:(cut + 1) * looks]
             agreement = sum(check.text == read.text for check in checks) / len(checks)
             conf = self.confidence(read, detections[index].score, agreement)
             if index not in best or conf > best[index][0]:
