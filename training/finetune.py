@@ -101,8 +101,10 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"no labelled images in {args.labelled}")
     base = json.loads((args.init / "model_card.json").read_text()) if (args.init / "model_card.json").exists() else {}
     recipe = replace(DataRecipe(), scenes=args.scenes, generator_crops=args.generator_crops, seed=DataRecipe().seed + 1)
+    # The base's own architecture choices (a card from before they were recorded used the first ones).
+    base_input_norm = base.get("hyperparameters", {}).get("rec_input_norm", "fixed")
     hyper = replace(Hyper(), det_steps=args.steps, rec_steps=args.steps, det_lr=5e-4, rec_lr=5e-4,
-                    rec_easy_crops=0, calibration_frames=args.calibration_frames)
+                    rec_easy_crops=0, calibration_frames=args.calibration_frames, rec_input_norm=base_input_norm)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recipe.json").write_text(json.dumps({
         "fine_tuned_from": base.get("version"), "labelled_folder": str(args.labelled), "labelled_images": len(items),

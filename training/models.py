@@ -75,10 +75,19 @@ class PlateDetector(nn.Module):
 
 
 class PlateRecognizer(nn.Module):
-    """Grey crop (N, 1, 32, 160) in [0, 1] -> logits (N, 40, 1 + len(ALPHABET)); class 0 is the CTC blank."""
+    """Grey crop (N, 1, 32, 160) in [0, 1] -> logits (N, 40, 1 + len(ALPHABET)); class 0 is the CTC blank.
 
-    def __init__(self, width: int = 1):
+    `input_norm`: "fixed" shifts and scales every crop alike; "per_crop" standardises each crop by its own
+    mean and spread, so that a dark or washed-out plate reaches the network like a well-exposed one.
+    """
+
+    INPUT_NORMS = ("fixed", "per_crop")
+
+    def __init__(self, width: int = 1, input_norm: str = "fixed"):
         super().__init__()
+        if input_norm not in self.INPUT_NORMS:
+            raise ValueError(f"input_norm must be one of {self.INPUT_NORMS}, not {input_norm!r}")
+        self.input_norm = input_norm
         c = [32 * width, 64 * width, 96 * width, 128 * width]
         self.features = nn.Sequential(
             conv_bn(1, c[0]),
@@ -101,7 +110,12 @@ class PlateRecognizer(nn.Module):
         self.classify = nn.Conv1d(c[3], 1 + len(ALPHABET), 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = (x - 0.5) / 0.25
+        if self.input_norm == "per_crop":
+            centred = x - x.mean(dim=(2, 3), keepdim=True)
+            spread = centred.pow(2).mean(dim=(2, 3), keepdim=True).sqrt()
+            x = centred / (spread + 0.03)  # the floor keeps a blank crop's noise from being blown up
+        else:
+            x = (x - 0.5) / 0.25
         f = self.collapse(self.features(x)).squeeze(2)  # N x C x T
         f = F.relu(self.bn(f))
         f = f + self.context(f)

@@ -57,6 +57,7 @@ class Hyper:
     rec_steps: int = 2600
     rec_batch: int = 64
     rec_lr: float = 1e-3
+    rec_input_norm: str = "fixed"  # see PlateRecognizer
     rec_easy_crops: int = 6000  # clean front-on plates mixed into the first batches (curriculum)
     rec_easy_until: float = 0.25  # share of the steps during which half of each batch is easy
     weight_decay: float = 1e-4
@@ -225,7 +226,7 @@ def train_recogniser(pools: dict, hyper: Hyper, out: Path, init: Path | None = N
     val_idx = np.random.default_rng([hyper.seed, 21]).permutation(len(crops))[:n_val]
     train_idx = np.setdiff1d(np.arange(len(crops)), val_idx)
     device = training_device()
-    model = PlateRecognizer()
+    model = PlateRecognizer(input_norm=hyper.rec_input_norm)
     if init is not None:
         model.load_state_dict(torch.load(init / "recognizer.pt", map_location="cpu"))
     model.to(device)
@@ -290,7 +291,7 @@ class _ExportDetector(torch.nn.Module):
 
 
 def export_onnx(out: Path, hyper: Hyper) -> None:
-    detector, recognizer = PlateDetector(), PlateRecognizer()
+    detector, recognizer = PlateDetector(), PlateRecognizer(input_norm=hyper.rec_input_norm)
     detector.load_state_dict(torch.load(out / "detector.pt"))
     recognizer.load_state_dict(torch.load(out / "recognizer.pt"))
     detector.eval()
@@ -402,7 +403,7 @@ def main(argv: list[str] | None = None) -> None:
                              "that both models start from instead of random weights; the schedule restarts, "
                              "so pass smaller --det-lr / --rec-lr")
     for name, value in asdict(Hyper()).items():
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float, str)):
             parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None)
     for name in ("scenes", "generator_crops"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None)

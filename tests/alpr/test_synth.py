@@ -242,3 +242,11 @@ def test_plate_shows_one_ink_blob_per_character(seed, text, kind):
     count, _, stats, _ = cv2.connectedComponentsWithStats(inner)
     blobs = [s for s in stats[1:] if s[cv2.CC_STAT_AREA] > 0.002 * inner.size]
     assert len(blobs) == len(text)
+
+
+def test_us_style_plates_have_no_letter_o_but_other_foreign_plates_may():
+    generator = rng(3)
+    us = "".join(random_plate(generator, "foreign_us").text for _ in range(400))
+    other = "".join(random_plate(generator, "foreign_one_row").text for _ in range(400))
+    assert "O" not in us and "0" in us
+    assert "O" in other

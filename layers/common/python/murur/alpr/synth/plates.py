@@ -140,10 +140,15 @@ _FOREIGN_PATTERNS = (
 )
 
 
-def random_foreign_text(rng: np.random.Generator, min_len: int = 4, max_len: int = 8) -> str:
+# US states issue no letter O on standard plates (it would read as 0): on a US-style plate a round
+# glyph is a zero, and the recogniser should learn that rather than guess between the two.
+US_LETTERS = LETTERS.replace("O", "")
+
+
+def random_foreign_text(rng: np.random.Generator, min_len: int = 4, max_len: int = 8, letters: str = LETTERS) -> str:
     patterns = [p for p in _FOREIGN_PATTERNS if min_len <= len(p) <= max_len]
     pattern = _choice(rng, patterns)
-    pools = {"D": DIGITS, "L": LETTERS, "A": DIGITS + LETTERS}
+    pools = {"D": DIGITS, "L": letters, "A": DIGITS + letters}
     return "".join(_choice(rng, pools[c]) for c in pattern)
 
 
@@ -161,7 +166,8 @@ def random_plate(rng: np.random.Generator, kind: str | None = None) -> PlateSpec
     elif kind == "foreign_two_row":
         text = random_foreign_text(rng, 4, 8)
     elif kind == "foreign_us":
-        text = random_foreign_text(rng, 5, 7) if rng.random() < 0.9 else random_foreign_text(rng, 4, 8)
+        lengths = (5, 7) if rng.random() < 0.9 else (4, 8)
+        text = random_foreign_text(rng, *lengths, letters=US_LETTERS)
     elif kind == "foreign_one_row":
         text = random_foreign_text(rng, 4, 8)
     else:
