@@ -20,8 +20,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from murur.alpr.evaluate import char_errors, real_frames, true_crop_reads
+from murur.alpr.evaluate import real_frames, true_crop_reads
 from murur.alpr.formats import ALPHABET, normalise
+from murur.alpr.postprocess import edit_distance
 from murur.alpr.reader import PlateReader
 
 MARGIN = 0.08
@@ -52,7 +53,7 @@ def tesseract_on_true_crops(folder: Path) -> dict:
             times.append((time.perf_counter() - started) * 1000)
             total += 1
             right += text == truth.text
-            errors += char_errors(truth.text, text)
+            errors += edit_distance(truth.text, text)
             chars += len(truth.text)
     times.sort()
     return {"crops": total, "exact_match": right / total if total else None,

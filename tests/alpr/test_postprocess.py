@@ -10,9 +10,12 @@ from murur.alpr.postprocess import (
     Detection,
     box_iou,
     corners_to_box,
+    apply_layout_length_prior,
     apply_layout_prior,
+    constrained_ctc_decode,
     ctc_greedy_decode,
     decode_detector,
+    edit_distance,
     heatmap_peaks,
     non_maximum_suppression,
 )
@@ -111,3 +114,61 @@ def test_layout_prior_leaves_other_texts_alone():
         probs = one_hot_path(path)
         read = ctc_greedy_decode(probs)
         assert apply_layout_prior(read, probs) == read
+
+
+def test_constrained_decoding_finds_the_likeliest_path_of_the_layout():
+    # A doubled 9 with no clear blank between: the best path says "869YF06", one digit short.
+    probs = one_hot_path("8-6-999-Y-F-0-6", p=0.7)
+    blank = 0
+    probs[5, blank] = 0.25  # a blank between the two 9s is second choice
+    allowed = ("0123456789",) * 4 + ("ABCDEFGHIJKLMNOPQRSTUVWXYZ",) * 2 + ("01", "0123456789")
+    read = constrained_ctc_decode(probs, allowed)
+    assert ctc_greedy_decode(probs).text == "869YF06"
+    assert read.text == "8699YF06"
+    assert len(read.char_confidences) == len(read.char_frames) == 8
+    assert read.char_frames[2:4] == (4, 6)  # the two 9s sit on either side of the blank
+    # Its log-probability is that of the path: every frame's chosen class.
+    chosen = [0.7] * 15
+    chosen[5] = 0.25
+    assert read.path_log_probability == pytest.approx(float(np.sum(np.log(chosen))))
+
+
+def test_constrained_decoding_needs_room_for_every_character():
+    assert constrained_ctc_decode(one_hot_path("1-2"), ("0123456789",) * 4) is None
+    # a doubled character needs a blank frame between its two copies
+    assert constrained_ctc_decode(one_hot_path("77"), ("7", "7")) is None
+    assert constrained_ctc_decode(one_hot_path("7-7"), ("7", "7")).text == "77"
+
+
+def test_length_prior_adds_a_missing_character_when_the_path_allows_it():
+    probs = one_hot_path("4-2-9-3-L-J-0-8", p=0.8)
+    greedy = ctc_greedy_decode(probs)
+    assert apply_layout_length_prior(greedy, probs) == greedy  # already a civil plate: unchanged
+    probs = one_hot_path("8-6-999-Y-F-0-6", p=0.7)
+    probs[5, 0] = 0.25
+    read = apply_layout_length_prior(ctc_greedy_decode(probs), probs)
+    assert read.text == "8699YF06"
+    assert read.layout_substitutions == 1
+
+
+def test_length_prior_drops_an_extra_character():
+    probs = one_hot_path("1-4-2-8-6-J-A-0-7", p=0.8)  # an edge read as a leading 1
+    probs[0, 0] = 0.15
+    read = apply_layout_length_prior(ctc_greedy_decode(probs), probs)
+    assert read.text == "4286JA07"
+    assert read.layout_substitutions == 1
+
+
+def test_length_prior_keeps_a_read_the_layout_would_have_to_force():
+    # A clear 7-character foreign plate: making it civil would need an unlikely path.
+    for path in ("A-B-C-1-2-3-4", "1-2-3-4-5-6-7", "A-B-C-D-E-F-G-H-I"):
+        probs = one_hot_path(path, p=0.95)
+        read = ctc_greedy_decode(probs)
+        assert apply_layout_length_prior(read, probs) == read
+
+
+def test_edit_distance():
+    assert edit_distance("8699YF06", "869YF06") == 1
+    assert edit_distance("ABC", "ABC") == 0
+    assert edit_distance("", "AB") == 2
+    assert edit_distance("KITTEN", "SITTING") == 3

@@ -23,7 +23,7 @@ import numpy as np
 from murur.alpr.calibration import reliability_table
 from murur.alpr.formats import normalise
 from murur.alpr.imaging import InvalidImage, decode_grey, rectify_plate
-from murur.alpr.postprocess import box_iou
+from murur.alpr.postprocess import box_iou, edit_distance
 from murur.alpr.reader import PlateReader
 
 SYNTHETIC_SEED = 12345  # differs from the training and calibration seeds
@@ -71,17 +71,6 @@ def real_frames(folder: Path) -> Iterator[Frame]:
             truths.append(Truth(normalise(parts[5]), (x, y, x + w, y + h)))
         if image_name and (folder / image_name).is_file():
             yield Frame(image_name, (folder / image_name).read_bytes(), truths)
-
-
-def char_errors(truth: str, read: str) -> int:
-    """Levenshtein distance."""
-    previous = list(range(len(read) + 1))
-    for i, a in enumerate(truth, 1):
-        current = [i]
-        for j, b in enumerate(read, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
-        previous = current
-    return previous[-1]
 
 
 def evaluate_frames(reader: PlateReader, frames: Iterable[Frame]) -> list[dict]:
@@ -136,7 +125,7 @@ def summarise(records: list[dict], threshold: float) -> dict:
     frames = {r["frame"] for r in records}
     frames_with_plates = {r["frame"] for r in plates}
     frames_all_right = frames_with_plates - {r["frame"] for r in plates if not r["correct"]}
-    errors = sum(char_errors(r["truth"], r["read"]) for r in plates)
+    errors = sum(edit_distance(r["truth"], r["read"]) for r in plates)
     confidences = np.array([r["confidence"] for r in reads])
     correct = np.array([r["correct"] for r in reads], bool)
     return {
@@ -186,7 +175,7 @@ def true_crop_reads(reader: PlateReader, frames: Iterable[Frame]) -> dict:
             best = max(reads, key=lambda r: reader.confidence(r, 1.0, 1.0))
             total += 1
             right += best.text == truth.text
-            errors += char_errors(truth.text, best.text)
+            errors += edit_distance(truth.text, best.text)
             chars += len(truth.text)
     return {"crops": total, "exact_match": _ratio(right, total), "character_error_rate": _ratio(errors, chars),
             "latency_ms_per_crop_p50": float(np.percentile(times, 50)) if times else None}

@@ -5,7 +5,7 @@ Pure numpy, shared by the reader and the training code (which checks the same de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -85,7 +85,8 @@ class CtcRead:
     char_confidences: tuple[float, ...]
     path_log_probability: float  # log-probability of the greedy path (blanks included)
     char_frames: tuple[int, ...] = ()  # the frame where each character is most probable
-    layout_substitutions: int = 0  # characters replaced to fit a plate layout (see apply_layout_prior)
+    # Characters replaced, added or dropped to fit a plate layout (see apply_layout_prior).
+    layout_substitutions: int = 0
 
 
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -152,3 +153,128 @@ def apply_layout_prior(read: CtcRead, probs: np.ndarray, max_substitutions: int 
         if layout.pattern.fullmatch(text) and (best is None or len(wrong) < best.layout_substitutions):
             best = CtcRead(text, tuple(confidences), path, read.char_frames, len(wrong))
     return best or read
+
+
+# How much less likely than the best path a layout-constrained path may be and still replace it when
+# the read is one character too long or too short (nats; measured on held-out crops, docs/BENCHMARKS.md).
+LAYOUT_LENGTH_MARGIN = 4.0
+
+
+def apply_layout_length_prior(read: CtcRead, probs: np.ndarray, margin: float = LAYOUT_LENGTH_MARGIN,
+                              alphabet: str = ALPHABET) -> CtcRead:
+    """A read one character longer or shorter than a fixed plate layout (a doubled `9` merged into one, a
+    frame edge read as `1`) becomes the likeliest path that spells a text of that layout, when that path
+    is at most `margin` nats less likely than the best path; otherwise the read is returned unchanged."""
+    if not read.text or any(layout.pattern.fullmatch(read.text) for layout in _PRIOR_LAYOUTS):
+        return read
+    best: CtcRead | None = None
+    for layout in _PRIOR_LAYOUTS:
+        if abs(len(read.text) - layout.length) != 1:
+            continue
+        constrained = constrained_ctc_decode(probs, layout.allowed_chars(), alphabet)
+        if (constrained is None or not layout.pattern.fullmatch(constrained.text)
+                or constrained.path_log_probability < read.path_log_probability - margin):
+            continue
+        if best is None or constrained.path_log_probability > best.path_log_probability:
+            best = replace(constrained, layout_substitutions=edit_distance(read.text, constrained.text))
+    return best or read
+
+
+def constrained_ctc_decode(probs: np.ndarray, allowed: tuple[str, ...], alphabet: str = ALPHABET) -> CtcRead | None:
+    """The most probable CTC path (Viterbi) whose text has exactly one character from allowed[i] at each
+    position i; None when no path of that length fits in the frames.
+
+    Written here because the CTC decoders on the package indexes search free text or a word list, not
+    a per-position character class; T x positions x classes is tiny (40 x 8 x 37).
+    """
+    frames, classes = probs.shape
+    length = len(allowed)
+    log_p = np.log(np.maximum(probs, 1e-12))
+    mask = np.full((length, classes), -np.inf)
+    for i, chars in enumerate(allowed):
+        mask[i, [alphabet.index(ch) + 1 for ch in chars]] = 0.0
+    blank = np.full(length + 1, -np.inf)  # blank[k]: k characters written, now on a blank
+    blank[0] = 0.0
+    char = np.full((length, classes), -np.inf)  # char[k, c]: writing character k (0-based) as class c
+    blank_from = np.zeros((frames, length + 1), np.int64)  # -1: stayed on the blank; c: came from char c
+    char_from = np.zeros((frames, length, classes), np.int64)  # -2 stayed, -1 from the blank, c' from char c'
+    for t in range(frames):
+        # Best previous character per position, and the runner-up (a repeat needs a blank in between).
+        order = np.argsort(-char, axis=1)[:, :2]
+        top, second = order[:, 0], order[:, 1]
+        top_score = char[np.arange(length), top]
+        second_score = char[np.arange(length), second]
+        new_char = np.full_like(char, -np.inf)
+        new_from = np.full((length, classes), -2, np.int64)
+        stay = char
+        from_blank = np.broadcast_to(blank[:length, None], char.shape)
+        # from character k-1 with a different class: its best, or its runner-up when the best is c itself
+        prev_best = np.full(char.shape, -np.inf)
+        prev_class = np.full(char.shape, -1, np.int64)
+        if length > 1:
+            same = np.arange(classes)[None, :] == top[:-1, None]
+            prev_best[1:] = np.where(same, second_score[:-1, None], top_score[:-1, None])
+            prev_class[1:] = np.where(same, second[:-1, None], top[:-1, None])
+        candidates = np.stack([stay, from_blank, prev_best])
+        pick = candidates.argmax(axis=0)
+        new_char = candidates.max(axis=0) + log_p[t][None, :] + mask
+        new_from = np.where(pick == 0, -2, np.where(pick == 1, -1, prev_class))
+        new_blank = np.full_like(blank, -np.inf)
+        new_blank[0] = blank[0] + log_p[t, 0]
+        best_char = char.max(axis=1)
+        use_char = best_char > blank[1:]
+        new_blank[1:] = np.where(use_char, best_char, blank[1:]) + log_p[t, 0]
+        blank_from[t, 0] = -1
+        blank_from[t, 1:] = np.where(use_char, char.argmax(axis=1), -1)
+        blank, char = new_blank, new_char
+        char_from[t] = new_from
+    end_char = int(char[length - 1].argmax())
+    if max(blank[length], char[length - 1, end_char]) == -np.inf:
+        return None
+    # Walk back: the state (k, class or blank) at every frame.
+    states: list[tuple[int, int]] = []  # (characters written so far incl. current, class; 0 = blank)
+    if blank[length] >= char[length - 1, end_char]:
+        k, cls, score = length, 0, float(blank[length])
+    else:
+        k, cls, score = length, end_char, float(char[length - 1, end_char])
+    for t in range(frames - 1, -1, -1):
+        states.append((k, cls))
+        if cls == 0:
+            source = int(blank_from[t, k])
+            if source >= 0:
+                cls = source
+        else:
+            source = int(char_from[t, k - 1, cls])
+            if source == -1:
+                cls, k = 0, k - 1
+            elif source >= 0:
+                cls, k = source, k - 1
+    states.reverse()
+    chars: list[str] = []
+    confidences: list[float] = []
+    char_frames: list[int] = []
+    written = 0
+    for t, (k, c) in enumerate(states):
+        if c == 0:
+            continue
+        if k > written:
+            written = k
+            chars.append(alphabet[c - 1])
+            confidences.append(float(probs[t, c]))
+            char_frames.append(t)
+        elif probs[t, c] > confidences[-1]:
+            confidences[-1] = float(probs[t, c])
+            char_frames[-1] = t
+    return CtcRead(text="".join(chars), char_confidences=tuple(confidences), path_log_probability=score,
+                   char_frames=tuple(char_frames))
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

@@ -20,6 +20,7 @@ from murur.alpr.imaging import CHECK_MARGINS, InvalidImage, decode_grey, letterb
 from murur.alpr.postprocess import (
     CtcRead,
     Detection,
+    apply_layout_length_prior,
     apply_layout_prior,
     ctc_greedy_decode,
     decode_detector,
@@ -135,7 +136,7 @@ class PlateReader:
         reads = []
         for seq in logits:
             probs = softmax(seq)
-            reads.append(apply_layout_prior(ctc_greedy_decode(probs), probs))
+            reads.append(apply_layout_length_prior(apply_layout_prior(ctc_greedy_decode(probs), probs), probs))
         return reads
 
     def confidence(self, read: CtcRead, detector_score: float, agreement: float) -> float:
