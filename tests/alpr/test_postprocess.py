@@ -12,6 +12,7 @@ from murur.alpr.postprocess import (
     corners_to_box,
     apply_layout_length_prior,
     apply_layout_prior,
+    class_edit_distance,
     constrained_ctc_decode,
     ctc_greedy_decode,
     decode_detector,
@@ -172,3 +173,11 @@ def test_edit_distance():
     assert edit_distance("ABC", "ABC") == 0
     assert edit_distance("", "AB") == 2
     assert edit_distance("KITTEN", "SITTING") == 3
+
+
+def test_class_edit_distance_counts_only_wrong_classes_and_lengths():
+    civil = ("0123456789",) * 4 + ("ABCDEFGHIJKLMNOPQRSTUVWXYZ",) * 2 + ("01", "0123456789")
+    assert class_edit_distance("1234AB00", civil) == 0
+    assert class_edit_distance("123AB00", civil) == 1  # a digit missing
+    assert class_edit_distance("1234AB0O", civil) == 1  # a letter where a digit must be
+    assert class_edit_distance("ABCDEFG", civil) >= 3  # nothing like a civil plate: not worth decoding
