@@ -57,7 +57,7 @@ class Hyper:
     rec_steps: int = 2600
     rec_batch: int = 64
     rec_lr: float = 1e-3
-    rec_input_norm: str = "fixed"  # see PlateRecognizer
+    rec_input_norm: str = "per_crop"  # see PlateRecognizer; "fixed" before murur-alpr-20261129-7dd0271a
     rec_easy_crops: int = 6000  # clean front-on plates mixed into the first batches (curriculum)
     rec_easy_until: float = 0.25  # share of the steps during which half of each batch is easy
     weight_decay: float = 1e-4

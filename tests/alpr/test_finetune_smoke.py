@@ -1,6 +1,7 @@
 """`python -m training.finetune` on a small labelled folder, end to end, into a temporary directory."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ def test_finetune_on_a_labelled_folder(tmp_path, monkeypatch):
     from murur.alpr.reader import PlateReader
     from murur.alpr.synth import compose_scene
     from training import finetune
+    from training.train import Hyper
 
     if not (finetune.CHECKPOINTS_DIR / "detector.pt").exists():
         pytest.skip("no shipped checkpoints to fine-tune")
@@ -34,12 +36,23 @@ def test_finetune_on_a_labelled_folder(tmp_path, monkeypatch):
         written += 1
     assert len(finetune.labelled_plates(labelled)) == 2
 
+    # A base trained with the other recogniser input norm than today's default: fine-tuning keeps the base's.
+    base = tmp_path / "base"
+    base.mkdir()
+    for name in ("detector.pt", "recognizer.pt"):
+        shutil.copy2(finetune.CHECKPOINTS_DIR / name, base / name)
+    card = json.loads((finetune.CHECKPOINTS_DIR / "model_card.json").read_text())
+    other_norm = "fixed" if Hyper().rec_input_norm == "per_crop" else "per_crop"
+    card["hyperparameters"]["rec_input_norm"] = other_norm
+    (base / "model_card.json").write_text(json.dumps(card))
+
     installed = []
     monkeypatch.setattr(finetune, "install", lambda *a, **k: installed.append(a))
     out = tmp_path / "run"
-    finetune.main(["--labelled", str(labelled), "--out", str(out), "--steps", "2", "--scenes", "3",
+    finetune.main(["--labelled", str(labelled), "--out", str(out), "--steps", "2", "--scenes", "3", "--from", str(base),
                    "--generator-crops", "8", "--calibration-frames", "2", "--no-cache", "--jobs", "1"])
     recipe = json.loads((out / "recipe.json").read_text())
     assert recipe["labelled_images"] == 2
+    assert recipe["hyperparameters"]["rec_input_norm"] == other_norm
     assert PlateReader(out).model_version.startswith("murur-alpr-")
     assert installed == []

@@ -103,10 +103,10 @@ def test_calibrate_only_records_the_runs_own_hyperparameters(tmp_path, monkeypat
 
     monkeypatch.setattr(train, "install", lambda *a, **k: None)  # never touch shipped models
     run = tmp_path / "run"
-    train.main(["--out", str(run), "--tiny", "--jobs", "1", "--rec-lr", "0.00042", "--rec-input-norm", "per_crop"])
+    train.main(["--out", str(run), "--tiny", "--jobs", "1", "--rec-lr", "0.00042", "--rec-input-norm", "fixed"])
     # Recalibrating without repeating the training options must not record today's defaults instead.
     train.main(["--out", str(run), "--tiny", "--jobs", "1", "--calibrate-only"])
     card = json.loads((run / "model_card.json").read_text())
     assert card["hyperparameters"]["rec_lr"] == 0.00042
-    assert card["hyperparameters"]["rec_input_norm"] == "per_crop"
+    assert card["hyperparameters"]["rec_input_norm"] == "fixed"  # not today's default
     assert card["hyperparameters"]["det_crop"] == list(train.Hyper().det_crop)
