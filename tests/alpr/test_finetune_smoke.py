@@ -12,6 +12,7 @@ pytest.importorskip("torch")
 def test_finetune_on_a_labelled_folder(tmp_path, monkeypatch):
     from murur.alpr.reader import PlateReader
     from murur.alpr.synth import compose_scene
+
     from training import finetune
     from training.train import Hyper
 
