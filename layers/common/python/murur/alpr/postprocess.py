@@ -5,6 +5,7 @@ Pure numpy, shared by the reader and the training code (which checks the same de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -155,6 +156,11 @@ def apply_layout_prior(read: CtcRead, probs: np.ndarray, max_substitutions: int 
     return best or read
 
 
+def decode_plate_text(probs: np.ndarray) -> CtcRead:
+    """Greedy CTC decoding, then the plate layouts' priors: wrong character classes, then a length one off."""
+    return apply_layout_length_prior(apply_layout_prior(ctc_greedy_decode(probs), probs), probs)
+
+
 # How much less likely than the best path a layout-constrained path may be and still replace it when
 # the read is one character too long or too short (nats; measured on held-out crops, docs/BENCHMARKS.md).
 LAYOUT_LENGTH_MARGIN = 4.0
@@ -169,10 +175,11 @@ def apply_layout_length_prior(read: CtcRead, probs: np.ndarray, margin: float = 
         return read
     best: CtcRead | None = None
     for layout in _PRIOR_LAYOUTS:
+        allowed = layout.allowed_chars()
         # The decoder costs about 1 ms a call: only reads one edit (and a wrong character class) away try it.
-        if abs(len(read.text) - layout.length) != 1 or class_edit_distance(read.text, layout.allowed_chars()) > 2:
+        if abs(len(read.text) - layout.length) != 1 or edit_distance(read.text, allowed) > 2:
             continue
-        constrained = constrained_ctc_decode(probs, layout.allowed_chars(), alphabet)
+        constrained = constrained_ctc_decode(probs, allowed, alphabet)
         if (constrained is None or not layout.pattern.fullmatch(constrained.text)
                 or constrained.path_log_probability < read.path_log_probability - margin):
             continue
@@ -199,21 +206,20 @@ def constrained_ctc_decode(probs: np.ndarray, allowed: tuple[str, ...], alphabet
     char = np.full((length, classes), -np.inf)  # char[k, c]: writing character k (0-based) as class c
     blank_from = np.zeros((frames, length + 1), np.int64)  # -1: stayed on the blank; c: came from char c
     char_from = np.zeros((frames, length, classes), np.int64)  # -2 stayed, -1 from the blank, c' from char c'
+    positions, class_ids = np.arange(length), np.arange(classes)[None, :]
     for t in range(frames):
         # Best previous character per position, and the runner-up (a repeat needs a blank in between).
         order = np.argsort(-char, axis=1)[:, :2]
         top, second = order[:, 0], order[:, 1]
-        top_score = char[np.arange(length), top]
-        second_score = char[np.arange(length), second]
-        new_char = np.full_like(char, -np.inf)
-        new_from = np.full((length, classes), -2, np.int64)
+        top_score = char[positions, top]
+        second_score = char[positions, second]
         stay = char
         from_blank = np.broadcast_to(blank[:length, None], char.shape)
         # from character k-1 with a different class: its best, or its runner-up when the best is c itself
         prev_best = np.full(char.shape, -np.inf)
         prev_class = np.full(char.shape, -1, np.int64)
         if length > 1:
-            same = np.arange(classes)[None, :] == top[:-1, None]
+            same = class_ids == top[:-1, None]
             prev_best[1:] = np.where(same, second_score[:-1, None], top_score[:-1, None])
             prev_class[1:] = np.where(same, second[:-1, None], top[:-1, None])
         candidates = np.stack([stay, from_blank, prev_best])
@@ -270,23 +276,13 @@ def constrained_ctc_decode(probs: np.ndarray, allowed: tuple[str, ...], alphabet
                    char_frames=tuple(char_frames))
 
 
-def class_edit_distance(text: str, allowed: tuple[str, ...]) -> int:
-    """Edits that make `text` fit per-position character classes (a character in its class costs nothing)."""
-    previous = list(range(len(allowed) + 1))
+def edit_distance(text: str, target: Sequence[str]) -> int:
+    """Levenshtein distance from `text` to `target`, whose positions are strings of allowed characters: a
+    plain string is the usual distance, a layout's `allowed_chars()` counts wrong character classes."""
+    previous = list(range(len(target) + 1))
     for i, ch in enumerate(text, 1):
         current = [i]
-        for j, chars in enumerate(allowed, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ch not in chars)))
-        previous = current
-    return previous[-1]
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions, substitutions)."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        for j, allowed in enumerate(target, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ch not in allowed)))
         previous = current
     return previous[-1]

@@ -20,10 +20,8 @@ from murur.alpr.imaging import CHECK_MARGINS, InvalidImage, decode_grey, letterb
 from murur.alpr.postprocess import (
     CtcRead,
     Detection,
-    apply_layout_length_prior,
-    apply_layout_prior,
-    ctc_greedy_decode,
     decode_detector,
+    decode_plate_text,
     softmax,
 )
 
@@ -133,11 +131,7 @@ class PlateReader:
             return []
         batch = (crops.astype(np.float32) / 255.0)[:, None]
         (logits,) = self._recognizer.run(None, {"crop": batch})
-        reads = []
-        for seq in logits:
-            probs = softmax(seq)
-            reads.append(apply_layout_length_prior(apply_layout_prior(ctc_greedy_decode(probs), probs), probs))
-        return reads
+        return [decode_plate_text(softmax(seq)) for seq in logits]
 
     def confidence(self, read: CtcRead, detector_score: float, agreement: float) -> float:
         return self.calibrator.confidence(
