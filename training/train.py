@@ -407,6 +407,8 @@ def main(argv: list[str] | None = None) -> None:
             parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None)
     for name in ("scenes", "generator_crops"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None)
+    parser.add_argument("--data-seed", type=int, default=None,
+                        help="seed of the generated data: a new seed draws a fresh pool of the same recipe")
     args = parser.parse_args(argv)
 
     hyper_over = dict(TINY) if args.tiny else {}
@@ -416,6 +418,8 @@ def main(argv: list[str] | None = None) -> None:
     hyper = Hyper(**hyper_over)
     data_over = dict(TINY_DATA) if args.tiny else {}
     data_over.update({k: getattr(args, k) for k in ("scenes", "generator_crops") if getattr(args, k) is not None})
+    if args.data_seed is not None:
+        data_over["seed"] = args.data_seed
     recipe = DataRecipe(**data_over)
 
     out: Path = args.out

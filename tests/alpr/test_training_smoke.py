@@ -16,12 +16,13 @@ def test_tiny_training_exports_loadable_models(tmp_path, monkeypatch):
     monkeypatch.setattr(train, "install", lambda *a, **k: installed.append(a))  # never touch shipped models
 
     out = tmp_path / "run"
-    train.main(["--out", str(out), "--tiny", "--jobs", "1"])
+    train.main(["--out", str(out), "--tiny", "--jobs", "1", "--data-seed", "5"])
 
     card = json.loads((out / "model_card.json").read_text())
     assert card["opset"] == train.OPSET
     assert (card["detector"]["input_width"], card["detector"]["input_height"]) == train.Hyper().det_input
     assert card["data_recipe"]["scenes"] == train.TINY_DATA["scenes"]
+    assert card["data_recipe"]["seed"] == 5  # --data-seed draws a fresh pool of the same recipe
     assert (out / "recipe.json").exists()
     reader = PlateReader(out)
     assert reader.model_version == card["version"]
