@@ -7,6 +7,7 @@ from murur.alpr.formats import ALPHABET
 from murur.alpr.postprocess import (
     DETECTOR_CHANNELS,
     OFFSET_SCALE,
+    CtcRead,
     Detection,
     box_iou,
     corners_to_box,
@@ -18,6 +19,7 @@ from murur.alpr.postprocess import (
     edit_distance,
     heatmap_peaks,
     non_maximum_suppression,
+    settle_looks,
 )
 
 
@@ -180,3 +182,26 @@ def test_class_edit_distance_counts_only_wrong_classes_and_lengths():
     assert edit_distance("123AB00", civil) == 1  # a digit missing
     assert edit_distance("1234AB0O", civil) == 1  # a letter where a digit must be
     assert edit_distance("ABCDEFG", civil) >= 3  # nothing like a civil plate: not worth decoding
+
+
+def look(text: str, log_probability: float) -> CtcRead:
+    return CtcRead(text, (0.9,) * len(text), log_probability)
+
+
+def test_looks_settle_on_the_text_most_of_them_read():
+    edge_char = look("71234AB00", -0.2)  # the likeliest path, but the other two cuts agree without the edge
+    read, agreement = settle_looks([edge_char, look("1234AB00", -0.5), look("1234AB00", -0.4)])
+    assert (read.text, read.path_log_probability, agreement) == ("1234AB00", -0.4, 0.5)
+
+
+def test_looks_that_all_differ_keep_the_likeliest_path_and_no_agreement():
+    read, agreement = settle_looks([look("1234AB00", -0.9), look("1234A800", -0.3), look("1284AB00", -0.6)])
+    assert (read.text, agreement) == ("1234A800", 0.0)
+
+
+def test_looks_that_agree_fully():
+    read, agreement = settle_looks([look("CD1234", -0.1)] * 3)
+    assert (read.text, agreement) == ("CD1234", 1.0)
+    assert settle_looks([look("CD1234", -0.1)]) == (look("CD1234", -0.1), 1.0)
+    with pytest.raises(ValueError):
+        settle_looks([])

@@ -77,18 +77,31 @@ def test_each_read_is_checked_against_second_looks(reader, monkeypatch):
     assert read.rectification_agreement in (0.0, 0.5, 1.0)
     assert read.features()[FEATURE_NAMES.index("rectification_agreement")] == read.rectification_agreement
 
-    # A second look that reads something else lowers the agreement the confidence is computed from.
+    # Second looks that each read something else leave the first look's text with no agreement ...
     recognise = reader.recognise
     looks = 1 + len(reader_module.CHECK_MARGINS)
 
     def second_looks_disagree(crops):
         reads = recognise(crops)
-        return [r if i % looks == 0 else dataclasses.replace(r, text=r.text + "X") for i, r in enumerate(reads)]
+        return [r if i % looks == 0 else dataclasses.replace(r, text=r.text + "X" * (i % looks),
+                                                               path_log_probability=r.path_log_probability - 50)
+                for i, r in enumerate(reads)]
 
     monkeypatch.setattr(reader, "recognise", second_looks_disagree)
     doubted = reader.read(data)[0]
     assert doubted.text == read.text
     assert doubted.rectification_agreement == 0.0
+    assert doubted.confidence < read.confidence
+
+    # ... and second looks that agree on another text outvote it.
+    def second_looks_agree_elsewhere(crops):
+        reads = recognise(crops)
+        return [r if i % looks == 0 else dataclasses.replace(r, text="9999ZZ00") for i, r in enumerate(reads)]
+
+    monkeypatch.setattr(reader, "recognise", second_looks_agree_elsewhere)
+    outvoted = reader.read(data)[0]
+    assert outvoted.text == "9999ZZ00"
+    assert outvoted.rectification_agreement == 1 / (looks - 1)
 
 
 def test_blank_image_has_no_plate(reader):

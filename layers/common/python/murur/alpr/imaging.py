@@ -23,8 +23,9 @@ CROP_WIDTH = 160
 # a little background keeps edge characters whole when the corners are slightly off.
 CROP_MARGIN_X = 0.04
 CROP_MARGIN_Y = 0.10
-# Second looks at a plate, with a wider and a tighter margin: a read that survives a different cut is
-# far more often right (murur.alpr.calibration's `rectification_agreement`).
+# Second looks at a plate, with a wider and a tighter margin: the looks vote on the text
+# (murur.alpr.postprocess.settle_looks), and a read that survives a different cut is far more often right
+# (murur.alpr.calibration's `rectification_agreement`).
 CHECK_MARGINS = ((0.08, 0.16), (0.01, 0.05))
 
 

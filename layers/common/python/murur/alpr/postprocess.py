@@ -5,6 +5,7 @@ Pure numpy, shared by the reader and the training code (which checks the same de
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -124,6 +125,21 @@ def ctc_greedy_decode(probs: np.ndarray, alphabet: str = ALPHABET) -> CtcRead:
 
 # Fixed-length layouts whose character classes are used as a prior when decoding.
 _PRIOR_LAYOUTS = tuple(layout for layout in LAYOUTS if layout.length is not None and layout.specificity > 0)
+
+
+def settle_looks(reads: Sequence[CtcRead]) -> tuple[CtcRead, float]:
+    """The read that most looks at one plate agree on, the likeliest path among equals, and the share of
+    the other looks that read the same text (the calibration's `rectification_agreement`).
+
+    Each look is a cut of the same plate with other margins (murur.alpr.imaging.CHECK_MARGINS): a
+    character misread or invented at a crop's edge in one cut is outvoted by the cuts that read it right.
+    """
+    if not reads:
+        raise ValueError("no reads to settle")
+    votes = Counter(read.text for read in reads)
+    best = max(reads, key=lambda read: (votes[read.text], read.path_log_probability))
+    agreement = (votes[best.text] - 1) / (len(reads) - 1) if len(reads) > 1 else 1.0
+    return best, agreement
 
 
 def apply_layout_prior(read: CtcRead, probs: np.ndarray, max_substitutions: int = 2,

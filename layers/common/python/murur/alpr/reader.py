@@ -22,6 +22,7 @@ from murur.alpr.postprocess import (
     Detection,
     decode_detector,
     decode_plate_text,
+    settle_looks,
     softmax,
 )
 
@@ -149,7 +150,7 @@ class PlateReader:
         detections = self.detect(grey)
         if not detections:
             return []
-        # Each way of cutting a plate: its own crop first, then the second looks (CHECK_MARGINS), one batch.
+        # Each way of cutting a plate: its own crop, then the second looks (CHECK_MARGINS), all in one batch.
         crops, cuts = [], []  # cuts: (detection index, two_rows), each with 1 + len(CHECK_MARGINS) crops
         looks = 1 + len(CHECK_MARGINS)
         for index, det in enumerate(detections):
@@ -162,8 +163,7 @@ class PlateReader:
         reads = self.recognise(np.stack(crops))
         best: dict[int, tuple[float, CtcRead, bool, float]] = {}
         for cut, (index, two_rows) in enumerate(cuts):
-            read, *checks = reads[cut * looks:(cut + 1) * looks]
-            agreement = sum(check.text == read.text for check in checks) / len(checks)
+            read, agreement = settle_looks(reads[cut * looks:(cut + 1) * looks])
             conf = self.confidence(read, detections[index].score, agreement)
             if index not in best or conf > best[index][0]:
                 best[index] = (conf, read, two_rows, agreement)
