@@ -1,0 +1,92 @@
+"""How many looks at each plate, with which margins, and how they settle the text.
+
+    .venv/bin/python -m bench.alpr_looks [--frames 300] [--real DIR] [--models DIR] [--json OUT]
+
+For every true plate that the detector finds (IoU >= 0.5), the plate is cut with each margin of every
+candidate set (`LOOK_SETS`), all crops are read once, and each set's looks are settled by
+`postprocess.settle_looks`, as the reader settles the looks of `imaging.CHECK_MARGINS` ("1 look" is the
+first cut alone). The row count is the detector's own call (the reader also reads unsure
+plates both ways). Synthetic frames use seeds that neither training, calibration nor `make eval` use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from murur.alpr.evaluate import real_frames, synthetic_frames
+from murur.alpr.imaging import CHECK_MARGINS, CROP_MARGIN_X, CROP_MARGIN_Y, decode_grey, rectify_plate
+from murur.alpr.postprocess import box_iou, settle_looks
+from murur.alpr.reader import PlateReader
+
+MAURITANIAN_KINDS = ("mr_civil", "mr_government", "mr_diplomatic", "mr_two_row")
+FIRST = (CROP_MARGIN_X, CROP_MARGIN_Y)
+LOOK_SETS: dict[str, tuple[tuple[float, float], ...]] = {
+    "shipped": (FIRST, *CHECK_MARGINS),
+    "1 look": (FIRST,),
+    "3 looks (before)": (FIRST, (0.08, 0.16), (0.01, 0.05)),
+    "5 looks, near margins": (FIRST, (0.08, 0.16), (0.01, 0.05), (0.06, 0.13), (0.025, 0.075)),
+    "5 looks, taller and flatter": (FIRST, (0.08, 0.16), (0.01, 0.05), (0.04, 0.2), (0.04, 0.0)),
+    "7 looks": (FIRST, (0.08, 0.16), (0.01, 0.05), (0.06, 0.13), (0.025, 0.075), (0.04, 0.2), (0.04, 0.0)),
+}
+
+
+def score_sets(reader: PlateReader, frames) -> dict:
+    margins = sorted({m for looks in LOOK_SETS.values() for m in looks})
+    right = dict.fromkeys(LOOK_SETS, 0)
+    plates = found = 0
+    for frame in frames:
+        grey = decode_grey(frame.image)
+        detections = reader.detect(grey)
+        for truth in frame.truths:
+            plates += 1
+            overlaps = [(box_iou(truth.box, d.box), d) for d in detections]
+            iou, detection = max(overlaps, key=lambda o: o[0], default=(0.0, None))
+            if detection is None or iou < 0.5:
+                continue
+            found += 1
+            two_rows = detection.two_rows_probability >= 0.5
+            crops = np.stack([rectify_plate(grey, detection.corners, two_rows, m) for m in margins])
+            reads = dict(zip(margins, reader.recognise(crops)))
+            for name, looks in LOOK_SETS.items():
+                right[name] += settle_looks([reads[m] for m in looks])[0].text == truth.text
+    return {"plates": plates, "detected": found, "exact": {name: n / max(plates, 1) for name, n in right.items()}}
+
+
+def recogniser_ms_per_crop(reader: PlateReader, repeats: int = 50) -> float:
+    crops = np.zeros((6, 32, 160), np.uint8)
+    reader.recognise(crops)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        reader.recognise(crops)
+    return (time.perf_counter() - started) * 1000 / (repeats * len(crops))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=300, help="frames per synthetic set")
+    parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("--real", type=Path, help="folder of annotated real photos (see murur.alpr.evaluate)")
+    parser.add_argument("--models", type=Path, help="model directory (default: the shipped models)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    reader = PlateReader(args.models) if args.models else PlateReader.default()
+    sets = {"synthetic_mixed": synthetic_frames(args.seed, args.frames),
+            "synthetic_mauritanian": synthetic_frames(args.seed + 2, args.frames, kinds=MAURITANIAN_KINDS)}
+    if args.real:
+        sets["real"] = real_frames(args.real)
+    report = {"model_version": reader.model_version, "look_sets": {k: list(v) for k, v in LOOK_SETS.items()},
+              "recogniser_ms_per_crop": recogniser_ms_per_crop(reader),
+              "sets": {name: score_sets(reader, frames) for name, frames in sets.items()}}
+    print(json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
