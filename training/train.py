@@ -60,6 +60,9 @@ class Hyper:
     rec_input_norm: str = "per_crop"  # see PlateRecognizer; "fixed" before murur-alpr-20261129-7dd0271a
     rec_easy_crops: int = 6000  # clean front-on plates mixed into the first batches (curriculum)
     rec_easy_until: float = 0.25  # share of the steps during which half of each batch is easy
+    # Share of training crops re-cut as if the detector's corners were a little off (see recut_crops):
+    # on real photos the box is often a few percent too wide or shifted, and edge clutter becomes a character.
+    rec_recut_share: float = 0.0
     weight_decay: float = 1e-4
     detector_threshold: float = 0.3
     calibration_frames: int = 2000
@@ -200,9 +203,33 @@ def train_detector(pools: dict, hyper: Hyper, out: Path, init: Path | None = Non
 # ----------------------------------------------------------------------------- recogniser
 
 
+# How far re-cut crops move: scale along and across the plate, then shift, as fractions of the crop.
+# Zooming in stays under the crop's own margin (imaging.CROP_MARGIN_X = 4 %) so no character is cut.
+RECUT_SCALE_X = (0.85, 1.03)
+RECUT_SCALE_Y = (0.85, 1.05)
+RECUT_SHIFT = (0.03, 0.05)
+
+
+def recut_crops(rng, images: np.ndarray, share: float) -> np.ndarray:
+    """`images` (N x H x W, float) with a random `share` of them resampled about their centre by a small
+    scale and shift, edges replicated: the crops a detector with slightly wrong corners would cut."""
+    import cv2
+
+    out = images.copy()
+    n, h, w = images.shape
+    for i in np.nonzero(rng.random(n) < share)[0]:
+        sx, sy = rng.uniform(*RECUT_SCALE_X), rng.uniform(*RECUT_SCALE_Y)
+        tx, ty = rng.uniform(-1, 1) * RECUT_SHIFT[0] * w, rng.uniform(-1, 1) * RECUT_SHIFT[1] * h
+        matrix = np.array([[sx, 0, (1 - sx) * w / 2 + tx], [0, sy, (1 - sy) * h / 2 + ty]], np.float32)
+        out[i] = cv2.warpAffine(images[i], matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
 def recogniser_batch(rng, crops, targets, hyper: Hyper):
     idx = rng.integers(0, len(crops), hyper.rec_batch)
     images = crops[idx].astype(np.float32) / 255.0
+    if hyper.rec_recut_share > 0:
+        images = recut_crops(rng, images, hyper.rec_recut_share)
     # Photometric jitter per sample; the generator already varies geometry and degradations.
     gain = rng.uniform(0.6, 1.4, (len(idx), 1, 1)).astype(np.float32)
     shift = rng.uniform(-0.2, 0.2, (len(idx), 1, 1)).astype(np.float32)

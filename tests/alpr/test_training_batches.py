@@ -43,3 +43,20 @@ def test_windows_are_magnified_with_their_plates(zoom):
         x2, y2 = corners.max(axis=0)
         inside = image[int(y1 + 2):int(y2 - 2), int(x1 + 2):int(x2 - 2)]
         assert inside.size and inside.min() > 0.5
+
+
+def test_recut_crops_move_the_plate_a_little_and_leave_the_rest_alone():
+    from training.train import RECUT_SCALE_X, recut_crops
+
+    crops = np.zeros((64, 32, 160), np.float32)
+    crops[:, 8:24, 20:140] = 1.0  # a bright plate body
+    recut = recut_crops(np.random.default_rng(0), crops, share=0.5)
+    moved = [i for i in range(len(crops)) if not np.array_equal(recut[i], crops[i])]
+    assert 16 < len(moved) < 48  # about half
+    assert all(np.array_equal(recut[i], crops[i]) for i in set(range(len(crops))) - set(moved))
+    for i in moved:
+        columns = np.nonzero(recut[i][16] > 0.5)[0]
+        width = columns.max() - columns.min() + 1
+        assert 120 * RECUT_SCALE_X[0] - 2 <= width <= 120 * RECUT_SCALE_X[1] + 2
+        assert abs((columns.max() + columns.min()) / 2 - 79.5) < 0.03 * 160 + 2  # still near the centre
+    assert np.array_equal(recut_crops(np.random.default_rng(0), crops, share=0.0), crops)
