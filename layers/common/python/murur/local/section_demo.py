@@ -90,7 +90,9 @@ def run_section_demo(stack: LocalStack, start: datetime, say: Callable[[str], No
         entry_upload, exit_upload = uploads[2 * number][0], uploads[2 * number + 1][0]
         entry_frame, exit_frame = frames.get(entry_upload.key, {}), frames.get(exit_upload.key, {})
         violation = violations.get(entry_frame.get("frame_id", ""))
-        average = violation["section"]["average_speed_kmh"] if violation else exit_frame.get("average_speed_kmh")
+        # The pair's average is on whichever passage was decided second (an entry can be read after its exit).
+        average = (violation["section"]["average_speed_kmh"] if violation
+                   else exit_frame.get("average_speed_kmh", entry_frame.get("average_speed_kmh")))
         pair = {"plate": drive.plate, "elapsed_seconds": drive.seconds, "average_speed_kmh": average,
                 "violation_id": violation["violation_id"] if violation else None,
                 "amount_mru": violation["amount_mru"] if violation else None,
