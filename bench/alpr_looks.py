@@ -18,12 +18,19 @@ from pathlib import Path
 
 import numpy as np
 
-from murur.alpr.evaluate import real_frames, synthetic_frames
-from murur.alpr.imaging import CHECK_MARGINS, CROP_MARGIN_X, CROP_MARGIN_Y, decode_grey, rectify_plate
+from murur.alpr.evaluate import MAURITANIAN_KINDS, real_frames, synthetic_frames
+from murur.alpr.imaging import (
+    CHECK_MARGINS,
+    CROP_HEIGHT,
+    CROP_MARGIN_X,
+    CROP_MARGIN_Y,
+    CROP_WIDTH,
+    decode_grey,
+    rectify_plate,
+)
 from murur.alpr.postprocess import box_iou, settle_looks
 from murur.alpr.reader import PlateReader
 
-MAURITANIAN_KINDS = ("mr_civil", "mr_government", "mr_diplomatic", "mr_two_row")
 FIRST = (CROP_MARGIN_X, CROP_MARGIN_Y)
 LOOK_SETS: dict[str, tuple[tuple[float, float], ...]] = {
     "shipped": (FIRST, *CHECK_MARGINS),
@@ -58,7 +65,7 @@ def score_sets(reader: PlateReader, frames) -> dict:
 
 
 def recogniser_ms_per_crop(reader: PlateReader, repeats: int = 50) -> float:
-    crops = np.zeros((6, 32, 160), np.uint8)
+    crops = np.zeros((6, CROP_HEIGHT, CROP_WIDTH), np.uint8)
     reader.recognise(crops)
     started = time.perf_counter()
     for _ in range(repeats):

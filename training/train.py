@@ -70,6 +70,12 @@ class Hyper:
     target_precision: float = 0.999
 
 
+# Command-line options that set a DataRecipe field: option -> (field, help).
+DATA_OPTIONS = {
+    "scenes": ("scenes", None),
+    "generator_crops": ("generator_crops", None),
+    "data_seed": ("seed", "seed of the generated data: a new seed draws a fresh pool of the same recipe"),
+}
 TINY = dict(det_steps=2, det_batch=2, rec_steps=2, rec_batch=4, rec_easy_crops=8, calibration_frames=3)
 TINY_DATA = dict(scenes=4, generator_crops=16, scene_crop_jitters=1)
 
@@ -432,10 +438,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, value in asdict(Hyper()).items():
         if isinstance(value, (int, float, str)):
             parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None)
-    for name in ("scenes", "generator_crops"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None)
-    parser.add_argument("--data-seed", type=int, default=None,
-                        help="seed of the generated data: a new seed draws a fresh pool of the same recipe")
+    for option, (_, help_text) in DATA_OPTIONS.items():
+        parser.add_argument(f"--{option.replace('_', '-')}", type=int, default=None, help=help_text)
     args = parser.parse_args(argv)
 
     hyper_over = dict(TINY) if args.tiny else {}
@@ -444,9 +448,8 @@ def main(argv: list[str] | None = None) -> None:
     hyper_over.update({k: getattr(args, k) for k in asdict(Hyper()) if getattr(args, k, None) is not None})
     hyper = Hyper(**hyper_over)
     data_over = dict(TINY_DATA) if args.tiny else {}
-    data_over.update({k: getattr(args, k) for k in ("scenes", "generator_crops") if getattr(args, k) is not None})
-    if args.data_seed is not None:
-        data_over["seed"] = args.data_seed
+    data_over.update({field: getattr(args, option) for option, (field, _) in DATA_OPTIONS.items()
+                      if getattr(args, option) is not None})
     recipe = DataRecipe(**data_over)
 
     out: Path = args.out

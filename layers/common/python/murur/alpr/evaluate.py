@@ -28,6 +28,7 @@ from murur.alpr.reader import PlateReader
 
 SYNTHETIC_SEED = 12345  # differs from the training and calibration seeds
 TWO_ROW_KINDS = ("mr_two_row", "foreign_two_row")
+MAURITANIAN_KINDS = ("mr_civil", "mr_government", "mr_diplomatic", "mr_two_row")
 
 
 @dataclass(frozen=True)
@@ -215,9 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.synthetic:
         sets.append(("synthetic_mixed", lambda: synthetic_frames(args.seed, args.synthetic)))
         n_mr = args.synthetic if args.mauritanian is None else args.mauritanian
-        mr_kinds = ("mr_civil", "mr_government", "mr_diplomatic", "mr_two_row")
         if n_mr:
-            sets.append(("synthetic_mauritanian", lambda: synthetic_frames(args.seed + 1, n_mr, kinds=mr_kinds)))
+            sets.append(("synthetic_mauritanian", lambda: synthetic_frames(args.seed + 1, n_mr, kinds=MAURITANIAN_KINDS)))
     if args.real:
         sets.append(("real", lambda: real_frames(args.real)))
     records_out = {}

@@ -191,9 +191,11 @@ def apply_layout_length_prior(read: CtcRead, probs: np.ndarray, margin: float = 
         return read
     best: CtcRead | None = None
     for layout in _PRIOR_LAYOUTS:
+        if abs(len(read.text) - layout.length) != 1:
+            continue
         allowed = layout.allowed_chars()
         # The decoder costs about 1 ms a call: only reads one edit (and a wrong character class) away try it.
-        if abs(len(read.text) - layout.length) != 1 or edit_distance(read.text, allowed) > 2:
+        if edit_distance(read.text, allowed) > 2:
             continue
         constrained = constrained_ctc_decode(probs, allowed, alphabet)
         if (constrained is None or not layout.pattern.fullmatch(constrained.text)
