@@ -250,3 +250,32 @@ def test_us_style_plates_have_no_letter_o_but_other_foreign_plates_may():
     other = "".join(random_plate(generator, "foreign_one_row").text for _ in range(400))
     assert "O" not in us and "0" in us
     assert "O" in other
+
+
+def test_distractors_and_their_sign_boards_never_cover_a_plate():
+    from murur.alpr.synth.scene import _distractors
+
+    plate_box = (200, 120, 320, 150)
+    x1, y1, x2, y2 = plate_box
+    painted_elsewhere = 0
+    for seed in range(150):
+        img = np.full((288, 512, 3), 0.5, np.float32)
+        _distractors(img, rng(seed), 6, [plate_box])
+        assert np.all(img[y1:y2, x1:x2] == 0.5), f"seed {seed} painted over the plate"
+        painted_elsewhere += bool(np.any(img != 0.5))
+    assert painted_elsewhere > 100
+
+
+def test_a_plate_in_the_dark_is_exposed_to_the_requested_level():
+    from murur.alpr.synth.scene import _expose_plate
+
+    # A dark-green diplomatic sheet with black lettering, dimmed with the rest of a night scene.
+    img = np.full((100, 200, 3), 0.05, np.float32)
+    img[40:60, 50:150] = np.float32([0.05, 0.45, 0.22]) * 0.2
+    img[45:55, 60:140:10] = 0.03 * 0.2
+    quad = np.float32([[50, 40], [149, 40], [149, 59], [50, 59]])
+    _expose_plate(img, quad, 0.8)
+    plate = img[41:59, 51:149].mean(axis=2)
+    assert np.percentile(plate, 90) == pytest.approx(0.8, abs=0.02)
+    assert plate.max() - plate.min() > 0.5  # the lettering stands out again
+    assert np.all(img[:30] == np.float32(0.05)) and np.all(img[70:] == np.float32(0.05))  # the scene stays dark

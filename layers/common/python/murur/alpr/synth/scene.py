@@ -220,9 +220,12 @@ def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, i
             board = _muted(rng, 0.8, 0.1, 0.95)
             extra_w = int(mw * rng.uniform(0.1, 0.8))
             extra_h = int(mh * rng.choice([0.3, 2.0, 3.0]))
-            cv2.rectangle(img, (x - pad - extra_w // 2, y - pad), (x + mw + pad + extra_w // 2, y + mh + pad + extra_h),
-                          tuple(float(c) for c in board), -1)
             colour = _contrasting(rng, board)
+            left, top = x - pad - extra_w // 2, y - pad
+            right, bottom = x + mw + pad + extra_w // 2, y + mh + pad + extra_h
+            if any(left < bx2 and right > bx1 and top < by2 and bottom > by1 for bx1, by1, bx2, by2 in avoid):
+                continue  # the board is larger than its lettering: it must not hide a plate either
+            cv2.rectangle(img, (left, top), (right, bottom), tuple(float(c) for c in board), -1)
         else:
             colour = _contrasting(rng, img[min(max(y, 0), H - 1), min(max(x, 0), W - 1)])
         _paint(img, mask, colour, x, y)
@@ -452,12 +455,12 @@ def _lighting(img: np.ndarray, rng, plate_quads: list[np.ndarray]) -> np.ndarray
     elif mode == "night":
         img *= rng.uniform(0.15, 0.45)
         for quad in plate_quads:  # retro-reflective plates under headlights / IR flash stay bright
-            _brighten(img, quad, rng.uniform(1.5, 3.0))
+            _expose_plate(img, quad, rng.uniform(0.45, 1.0))
     else:
         grey = img.mean(axis=2, keepdims=True)
         img[:] = grey * rng.uniform(0.5, 1.0)
         for quad in plate_quads:
-            _brighten(img, quad, rng.uniform(1.2, 2.2))
+            _expose_plate(img, quad, rng.uniform(0.45, 1.0))
     if rng.random() < 0.25:  # haze, a dirty lens, a flat exposure: lower contrast
         c = rng.uniform(0.5, 0.9)
         img *= c
@@ -496,14 +499,21 @@ def _noise(rng, h: int, w: int, channels: int) -> np.ndarray:
     return window[::-1] if rng.random() < 0.5 else window
 
 
-def _brighten(img: np.ndarray, quad: np.ndarray, factor: float) -> None:
+def _expose_plate(img: np.ndarray, quad: np.ndarray, level: float) -> None:
+    """Scale the plate inside `quad` so its bright part (the sheeting, or a dark plate's lettering) reaches
+    `level`: a reflective plate under headlights or an IR flash stays legible whatever its paint, since
+    a dark-green sheet dimmed with the rest of a night scene would leave no readable contrast."""
     H, W = img.shape[:2]
     x0, y0 = np.maximum(np.floor(quad.min(0)).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(quad.max(0)).astype(int), [W, H])
     if x1 > x0 and y1 > y0:
         mask = np.zeros((y1 - y0, x1 - x0), np.float32)
         cv2.fillConvexPoly(mask, (quad - [x0, y0]).astype(np.int32), 1.0)
-        img[y0:y1, x0:x1] *= 1 + mask[..., None] * (factor - 1)
+        region = img[y0:y1, x0:x1]
+        inside = region.mean(axis=2)[mask > 0]
+        if inside.size:
+            factor = level / max(float(np.percentile(inside, 90)), 0.02)
+            region *= 1 + mask[..., None] * (factor - 1)
 
 
 def _degrade(
