@@ -255,13 +255,13 @@ def test_us_style_plates_have_no_letter_o_but_other_foreign_plates_may():
 def test_distractors_and_their_sign_boards_never_cover_a_plate():
     from murur.alpr.synth.scene import _distractors
 
-    plate_box = (200, 120, 320, 150)
-    x1, y1, x2, y2 = plate_box
+    plate_boxes = [(200, 120, 320, 150), (4, 2, 70, 20)]  # the second where the camera's timestamp goes
     painted_elsewhere = 0
     for seed in range(150):
         img = np.full((288, 512, 3), 0.5, np.float32)
-        _distractors(img, rng(seed), 6, [plate_box])
-        assert np.all(img[y1:y2, x1:x2] == 0.5), f"seed {seed} painted over the plate"
+        _distractors(img, rng(seed), 6, plate_boxes)
+        for x1, y1, x2, y2 in plate_boxes:
+            assert np.all(img[y1:y2, x1:x2] == 0.5), f"seed {seed} painted over the plate at {(x1, y1)}"
         painted_elsewhere += bool(np.any(img != 0.5))
     assert painted_elsewhere > 100
 

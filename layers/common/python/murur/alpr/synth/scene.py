@@ -204,6 +204,11 @@ def _contrasting(rng, background) -> tuple[float, float, float]:
     return tuple(float(c) for c in base)
 
 
+def _overlaps(box: tuple[int, int, int, int], boxes: list[tuple[int, int, int, int]]) -> bool:
+    x1, y1, x2, y2 = box
+    return any(x1 < bx2 and x2 > bx1 and y1 < by2 and y2 > by1 for bx1, by1, bx2, by2 in boxes)
+
+
 def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, int, int]]) -> None:
     """Signs, stickers, shop-front lettering and overlays: text that is not a plate."""
     H, W = img.shape[:2]
@@ -214,7 +219,7 @@ def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, i
         mh, mw = mask.shape
         x, y = int(rng.integers(-W // 10, W)), int(rng.integers(0, max(1, H - mh)))
         pad = max(1, mh // 3)
-        if any(x - pad < bx2 and x + mw + pad > bx1 and y - pad < by2 and y + mh + pad > by1 for bx1, by1, bx2, by2 in avoid):
+        if _overlaps((x - pad, y - pad, x + mw + pad, y + mh + pad), avoid):
             continue
         if rng.random() < 0.5:  # on a sign board, wide or tall enough not to look like a plate
             board = _muted(rng, 0.8, 0.1, 0.95)
@@ -223,7 +228,7 @@ def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, i
             colour = _contrasting(rng, board)
             left, top = x - pad - extra_w // 2, y - pad
             right, bottom = x + mw + pad + extra_w // 2, y + mh + pad + extra_h
-            if any(left < bx2 and right > bx1 and top < by2 and bottom > by1 for bx1, by1, bx2, by2 in avoid):
+            if _overlaps((left, top, right, bottom), avoid):
                 continue  # the board is larger than its lettering: it must not hide a plate either
             cv2.rectangle(img, (left, top), (right, bottom), tuple(float(c) for c in board), -1)
         else:
@@ -233,7 +238,7 @@ def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, i
         bw = int(np.exp(rng.uniform(np.log(max(6, W * 0.02)), np.log(max(8, W * 0.2)))))
         bh = max(3, int(bw / rng.uniform(1.5, 5.0)))
         x, y = int(rng.integers(0, max(1, W - bw))), int(rng.integers(0, max(1, H - bh)))
-        if any(x < bx2 and x + bw > bx1 and y < by2 and y + bh > by1 for bx1, by1, bx2, by2 in avoid):
+        if _overlaps((x, y, x + bw, y + bh), avoid):
             continue
         cv2.rectangle(img, (x, y), (x + bw, y + bh), tuple(float(c) for c in _muted(rng, 0.6, 0.3, 1.0)), -1)
         if rng.random() < 0.5:
@@ -241,7 +246,10 @@ def _distractors(img: np.ndarray, rng, count: int, avoid: list[tuple[int, int, i
                           max(1, bh // 10))
     if rng.random() < 0.3:  # camera timestamp overlay
         stamp = f"20{rng.integers(10, 30)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d} {rng.integers(0, 24):02d}:{rng.integers(0, 60):02d}:{rng.integers(0, 60):02d}"
-        _draw_text(img, stamp, int(W * 0.005), int(H * 0.005), max(6, int(H * 0.025)), (1.0, 1.0, 1.0), rng)
+        mask = _text_mask(stamp, max(6, int(H * 0.025)), rng)
+        x, y = int(W * 0.005), int(H * 0.005)
+        if not _overlaps((x, y, x + mask.shape[1], y + mask.shape[0]), avoid):
+            _paint(img, mask, (1.0, 1.0, 1.0), x, y)
 
 
 # ----------------------------------------------------------------------------- plate mounting
@@ -353,7 +361,7 @@ def _car_rear(
     x0, x1 = int(cx - body_w / 2), int(cx + body_w / 2)
     y0, y1 = int(y_min - above), int(y_max + below)
     paint = car_paint(rng)
-    if any(x0 < b[2] and x1 > b[0] and y0 < b[3] and y1 + below * 0.5 > b[1] for b in keep_clear):
+    if _overlaps((int(cx - body_w * 0.55), y0, int(cx + body_w * 0.55), int(y1 + below * 0.5)), keep_clear):  # with its shadow
         return None
     # Shadow on the road, then wheels, then the body.
     shadow = (0.08, 0.08, 0.08)
@@ -653,9 +661,9 @@ def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, t
             continue
         box = (int(x1), int(y1), int(x2), int(y2))
         pad = int(width * 0.1)
-        if any(x1 - pad < b[2] and x2 + pad > b[0] and y1 - pad < b[3] and y2 + pad > b[1] for b in placed):
+        if _overlaps((x1 - pad, y1 - pad, x2 + pad, y2 + pad), placed):
             continue
-        if any(x1 < c[2] and x2 > c[0] and y1 < c[3] and y2 > c[1] for c in cars):
+        if _overlaps((x1, y1, x2, y2), cars):
             continue  # would sit on another vehicle's body
         if rng.random() < 0.92:
             car = _car_rear(img, quad, w_mm, rng, placed)
