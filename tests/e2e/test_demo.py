@@ -6,7 +6,10 @@ import io
 import json
 from pathlib import Path
 
-from murur.local.demo import run_demo
+import pytest
+
+from murur.alpr.reader import MODEL_CARD, MODELS_DIR
+from murur.local.demo import run_demo, template_decimal
 
 
 def test_the_demo_accounts_for_every_frame(tmp_path: Path) -> None:
@@ -39,5 +42,30 @@ def test_the_demos_officer_works_the_review_queue_and_leaves_none_unaccounted(tm
     assert summary["reviews_pending"] == statuses.get("REVIEW_PENDING", 0) <= 3
     assert summary["reviews_decided"] > 0
     decided_outcomes = sum(statuses.get(s, 0) for s in ("VIOLATION_ISSUED", "UNKNOWN_PLATE", "DISCARDED"))
+    assert summary["issued_without_review"] == 0
     assert decided_outcomes == summary["reviews_decided"]
     assert summary["violations"] == statuses.get("VIOLATION_ISSUED", 0)
+
+
+def test_with_the_calibrated_threshold_sure_reads_skip_the_officer_and_every_frame_is_accounted_for(
+    tmp_path: Path,
+) -> None:
+    # What a deployment that has validated the card's calibrated threshold sets as AutoIssueThreshold.
+    card = json.loads((MODELS_DIR / MODEL_CARD).read_text())
+    printed = io.StringIO()
+    summary = run_demo(tmp_path, frame_count=16, seed=11, stream=printed,
+                       auto_issue_threshold=card["calibrated_auto_issue_threshold"])
+
+    statuses = summary["frame_statuses"]
+    assert summary["issued_without_review"] == summary["read_decisions"]["CONFIDENT"] > 0
+    assert summary["reviews_decided"] > 0
+    assert summary["reviews_pending"] == statuses.get("REVIEW_PENDING", 0)
+    decided_outcomes = sum(statuses.get(s, 0) for s in ("VIOLATION_ISSUED", "UNKNOWN_PLATE", "DISCARDED"))
+    assert decided_outcomes == summary["reviews_decided"] + summary["issued_without_review"]
+    assert f"AutoIssueThreshold {template_decimal(card['calibrated_auto_issue_threshold'])}:" in printed.getvalue()
+
+
+def test_a_threshold_reaches_the_template_as_a_plain_decimal() -> None:
+    assert [template_decimal(v) for v in (0.9925, 1.0, 0.0, 0.5)] == ["0.9925", "1", "0", "0.5"]
+    with pytest.raises(ValueError, match="0..1"):
+        template_decimal(1.5)

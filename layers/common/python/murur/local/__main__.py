@@ -1,6 +1,7 @@
 """python -m murur.local: the local stack from the command line.
 
     python -m murur.local demo --out out/demo [--frames 36]     # the whole chain on generated frames
+                               [--auto-issue-threshold 0.9925]  # sure reads skip the officer
 
     python -m murur.local serve [--demo-frames 12] [--http-port 8080] &   # keep one local stack running;
                                                                 # its HTTP API on the port, Swagger UI at /swagger
@@ -34,7 +35,15 @@ from typing import Any
 
 from murur.local import server
 from murur.local.camera import CameraUpload, camera_metadata, frame_key
-from murur.local.demo import PlannedFrame, _describe, _error_message, plan_frames, process, run_demo
+from murur.local.demo import (
+    PlannedFrame,
+    _describe,
+    _error_message,
+    plan_frames,
+    process,
+    run_demo,
+    template_decimal,
+)
 from murur.local.operator import decide_review, table_items, wait_after_decision
 from murur.local.seed import CAMERAS, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
@@ -211,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.add_argument("--frames", type=int, default=36)
     demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--auto-issue-threshold", type=float, metavar="0..1",
+                      help="read confidence from which a violation is issued without an officer "
+                           "(the template's AutoIssueThreshold; default: the model card's)")
     upload = commands.add_parser("upload", help="run one frame through a fresh local stack")
     upload.add_argument("frame", type=Path)
     upload.add_argument("--camera", required=True, help=f"e.g. {CAMERAS[0].camera_id}")
@@ -250,7 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "demo":
-        run_demo(args.out, args.frames, args.seed)
+        if args.auto_issue_threshold is not None:
+            try:
+                template_decimal(args.auto_issue_threshold)
+            except ValueError as exc:
+                parser.error(str(exc))
+        run_demo(args.out, args.frames, args.seed, auto_issue_threshold=args.auto_issue_threshold)
         return 0
     if args.command == "upload":
         line = (f"upload {shlex.quote(str(args.frame.resolve()))} --camera {shlex.quote(args.camera)}"

@@ -31,7 +31,7 @@ from murur.local.payments_demo import owners_pay_by_wallet
 from murur.local.section_demo import run_section_demo
 from murur.local.seed import CAMERAS, UNKNOWN_PLATES, VEHICLES, seed_registry
 from murur.local.stack import LocalStack
-from murur.workflow import ViolationType
+from murur.workflow import Decision, ViolationType
 
 ACTIVE_CAMERAS = [camera for camera in CAMERAS if camera.status == "ACTIVE"]
 RETIRED_CAMERA = next(camera for camera in CAMERAS if camera.status == "RETIRED")
@@ -310,6 +310,8 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         "payments": payments,
         "reviews_pending": len(pending),
         "reviews_decided": len(decided),
+        # Reads at or above the auto-issue threshold go straight on (none with the shipped card: it is 1).
+        "issued_without_review": decisions.get(Decision.CONFIDENT, 0),
         "rejections": {frame["frame_id"]: frame.get("reason_code") for frame in rejected},
         "unknown_plates": len(unknown),
         "sms_sent": len(outbox),
@@ -321,6 +323,13 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
     (out / "sms_outbox.json").write_text(json.dumps(outbox, indent=2, ensure_ascii=False))
     say(f"Summary: {(out / 'summary.json').resolve()}")
     return summary
+
+
+def template_decimal(value: float) -> str:
+    """A number in 0..1 as the template's AllowedPattern takes it: plain decimals, no exponent."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"an auto-issue threshold lies in 0..1, not {value}")
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def _error_message(cause: Any) -> str:
@@ -343,14 +352,19 @@ def _download_evidence(stack: LocalStack, target: Path) -> int:
     return count
 
 
-def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO = sys.stdout) -> dict[str, Any]:
+def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO = sys.stdout,
+             auto_issue_threshold: float | None = None) -> dict[str, Any]:
+    """`auto_issue_threshold`: the template's AutoIssueThreshold for this run (default: the model card's)."""
     def say(text: str) -> None:
         print(text, file=stream, flush=True)
 
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    parameters = {} if auto_issue_threshold is None else {"AutoIssueThreshold": template_decimal(auto_issue_threshold)}
     say("Provisioning the stack from template.yaml on moto (in-process) ...")
-    with LocalStack(log_level="CRITICAL") as stack:
+    with LocalStack(parameters, log_level="CRITICAL") as stack:
+        if parameters:
+            say(f"  AutoIssueThreshold {parameters['AutoIssueThreshold']}: reads at least this sure skip the officer")
         seed_registry(stack)
         say(f"  {len(stack.template.resources)} template resources; seeded {len(CAMERAS)} cameras "
             f"({sum(c.status == 'RETIRED' for c in CAMERAS)} retired) and {len(VEHICLES)} vehicles")
