@@ -6,7 +6,7 @@ A real folder holds `NAME.jpg` + `NAME.txt`, the text being one tab-separated li
 `NAME.jpg <x> <y> <width> <height> <PLATE_TEXT>` per plate (box in pixels, text normalised).
 Reported: detection recall (IoU >= 0.5), exact-match reads of whole photos, character error rate,
 precision and coverage at the auto-issue threshold, a reliability table, latency per frame on one
-thread, and the recogniser alone on the true plate crops.
+thread, exact reads by the plate's width in pixels, and the recogniser alone on the true plate crops.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from murur.alpr.reader import PlateReader
 
 SYNTHETIC_SEED = 12345  # differs from the training and calibration seeds
 TWO_ROW_KINDS = ("mr_two_row", "foreign_two_row")
+# Edges of the plate-width bins (pixels of the annotated box): how far a camera may be zoomed out.
+PLATE_WIDTH_EDGES = (70, 90, 120, 160, 250)
 MAURITANIAN_KINDS = ("mr_civil", "mr_government", "mr_diplomatic", "mr_two_row")
 
 
@@ -97,6 +99,7 @@ def evaluate_frames(reader: PlateReader, frames: Iterable[Frame]) -> list[dict]:
                 used.add(best)
             records.append({
                 "frame": frame.name, "truth": truth.text, "kind": truth.kind, "detected": matched, "iou": best_iou,
+                "plate_width_px": truth.box[2] - truth.box[0],
                 "read": read.text if read else "", "confidence": read.confidence if read else 0.0,
                 "features": read.features().tolist() if read else None,
                 "correct": bool(read is not None and read.text == truth.text),
@@ -145,7 +148,20 @@ def summarise(records: list[dict], threshold: float) -> dict:
         "latency_ms_p50": float(np.percentile(latencies, 50)) if len(latencies) else None,
         "latency_ms_p95": float(np.percentile(latencies, 95)) if len(latencies) else None,
         "reliability": reliability_table(confidences, correct) if len(reads) else [],
+        "by_plate_width": by_plate_width(plates),
     }
+
+
+def by_plate_width(plates: list[dict]) -> list[dict]:
+    """Exact reads per bin of the true plates' width in pixels (bins without a plate left out)."""
+    edges = (0, *PLATE_WIDTH_EDGES, None)
+    rows = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = [r for r in plates if r["plate_width_px"] >= low and (high is None or r["plate_width_px"] < high)]
+        if inside:
+            rows.append({"width_px": f"{low}-{high}" if high else f">={low}", "plates": len(inside),
+                         "exact_match": _ratio(sum(r["correct"] for r in inside), len(inside))})
+    return rows
 
 
 def _ratio(num: float, den: float) -> float | None:
