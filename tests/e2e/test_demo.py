@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from murur.alpr.reader import MODEL_CARD, MODELS_DIR
 from murur.local.demo import run_demo, template_decimal
+
+DEPLOYED_THRESHOLD = 0.99
 
 
 def test_the_demo_accounts_for_every_frame(tmp_path: Path) -> None:
@@ -47,22 +48,19 @@ def test_the_demos_officer_works_the_review_queue_and_leaves_none_unaccounted(tm
     assert summary["violations"] == statuses.get("VIOLATION_ISSUED", 0)
 
 
-def test_with_the_calibrated_threshold_sure_reads_skip_the_officer_and_every_frame_is_accounted_for(
-    tmp_path: Path,
-) -> None:
-    # What a deployment that has validated the card's calibrated threshold sets as AutoIssueThreshold.
-    card = json.loads((MODELS_DIR / MODEL_CARD).read_text())
+def test_with_auto_issue_on_sure_reads_skip_the_officer_and_every_frame_is_accounted_for(tmp_path: Path) -> None:
+    # A deployment that has validated a threshold on its own photos sets it as AutoIssueThreshold; the
+    # accounting must hold whatever the value, so the test takes one that some demo reads reach.
     printed = io.StringIO()
-    summary = run_demo(tmp_path, frame_count=16, seed=11, stream=printed,
-                       auto_issue_threshold=card["calibrated_auto_issue_threshold"])
+    summary = run_demo(tmp_path, frame_count=16, seed=11, stream=printed, auto_issue_threshold=DEPLOYED_THRESHOLD)
 
     statuses = summary["frame_statuses"]
     assert summary["issued_without_review"] == summary["read_decisions"]["CONFIDENT"] > 0
-    assert summary["reviews_decided"] > 0
+    assert summary["reviews_decided"] + summary["reviews_pending"] > 0  # the unsure reads still wait for an officer
     assert summary["reviews_pending"] == statuses.get("REVIEW_PENDING", 0)
     decided_outcomes = sum(statuses.get(s, 0) for s in ("VIOLATION_ISSUED", "UNKNOWN_PLATE", "DISCARDED"))
     assert decided_outcomes == summary["reviews_decided"] + summary["issued_without_review"]
-    assert f"AutoIssueThreshold {template_decimal(card['calibrated_auto_issue_threshold'])}:" in printed.getvalue()
+    assert f"AutoIssueThreshold {template_decimal(DEPLOYED_THRESHOLD)}:" in printed.getvalue()
 
 
 def test_a_threshold_reaches_the_template_as_a_plain_decimal() -> None:
