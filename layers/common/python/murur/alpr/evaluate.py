@@ -28,9 +28,9 @@ from murur.alpr.reader import PlateReader
 
 SYNTHETIC_SEED = 12345  # differs from the training and calibration seeds
 TWO_ROW_KINDS = ("mr_two_row", "foreign_two_row")
+MAURITANIAN_KINDS = ("mr_civil", "mr_government", "mr_diplomatic", "mr_two_row")
 # Edges of the plate-width bins (pixels of the annotated box): how far a camera may be zoomed out.
 PLATE_WIDTH_EDGES = (70, 90, 120, 160, 250)
-MAURITANIAN_KINDS = ("mr_civil", "mr_government", "mr_diplomatic", "mr_two_row")
 
 
 @dataclass(frozen=True)

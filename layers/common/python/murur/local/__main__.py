@@ -1,7 +1,7 @@
 """python -m murur.local: the local stack from the command line.
 
     python -m murur.local demo --out out/demo [--frames 36]     # the whole chain on generated frames
-                               [--auto-issue-threshold 0.9925]  # sure reads skip the officer
+                               [--auto-issue-threshold 0.99]    # sure reads skip the officer
 
     python -m murur.local serve [--demo-frames 12] [--http-port 8080] &   # keep one local stack running;
                                                                 # its HTTP API on the port, Swagger UI at /swagger
