@@ -247,13 +247,21 @@ def _draw_row(
     emboss: float,
     separator: str | None = None,
     separator_colour=None,
+    w_from_m: bool = False,
 ) -> None:
-    """Draw one printed row centred in `box` = (x, y, w, h); characters are `h` tall."""
+    """Draw one printed row centred in `box` = (x, y, w, h); characters are `h` tall.
+
+    `w_from_m`: draw W as an upside-down M, with upright sides, as the US plate typefaces do (the
+    packaged faces all slant W's sides, and real US plates' W was read as M or H)."""
     bx, by, bw, bh = box
     char_h = bh
     for _attempt in range(4):
         glyphs: list[np.ndarray | None] = [
-            None if ch == " " else fonts.glyph_mask(face, ch, char_h, stroke, squeeze) for ch in row
+            None if ch == " "
+            else np.ascontiguousarray(np.flipud(fonts.glyph_mask(face, "M", char_h, stroke, squeeze)))
+            if ch == "W" and w_from_m
+            else fonts.glyph_mask(face, ch, char_h, stroke, squeeze)
+            for ch in row
         ]
         gap, group_gap = gap_ratio * char_h, group_gap_ratio * char_h
         xs, total = _layout_row(glyphs, gap, group_gap)
@@ -637,7 +645,8 @@ def render_plate(
                 content_x1 -= side_w + int(text_h * rng.uniform(0.05, 0.2))
             content_w = content_x1 - content_x0
         _draw_row(canvas, rows[0], (content_x0, y_text, content_w, int(text_h)), face, scheme["ink"], rng,
-                  stroke, squeeze, gap_ratio, group_gap_ratio, emboss, separator)
+                  stroke, squeeze, gap_ratio, group_gap_ratio, emboss, separator,
+                  w_from_m=not plain and rng.random() < 0.4)
         state_colour = _colour(rng, _choice(rng, [(0.7, 0.05, 0.1), (0.05, 0.15, 0.5), scheme["ink"]]), 0.05)
         if not plain and rng.random() < 0.9:
             state_w = W * rng.uniform(0.3, 0.6)
