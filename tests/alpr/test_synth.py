@@ -279,33 +279,3 @@ def test_a_plate_in_the_dark_is_exposed_to_the_requested_level():
     assert np.percentile(plate, 90) == pytest.approx(0.8, abs=0.02)
     assert plate.max() - plate.min() > 0.5  # the lettering stands out again
     assert np.all(img[:30] == np.float32(0.05)) and np.all(img[70:] == np.float32(0.05))  # the scene stays dark
-
-
-@pytest.mark.parametrize("kind", ["cactus", "wheelchair", "badge", "outline"])
-@pytest.mark.parametrize("seed", range(3))
-def test_side_pictures_stay_in_the_strip_kept_for_them(kind, seed):
-    # The characters are laid out beside the strip: ink outside it would touch a labelled character.
-    from murur.alpr.synth.plates import _draw_side_picture
-
-    canvas = np.ones((60, 120, 3), np.float32)
-    box = (40, 10, 24, 40)
-    _draw_side_picture(canvas, kind, box, (0.0, 0.0, 0.0), rng(seed))
-    changed = np.abs(canvas - 1.0).sum(axis=2) > 0.05
-    ys, xs = np.nonzero(changed)
-    assert changed.sum() > 0.1 * box[2] * box[3]
-    assert xs.min() >= box[0] - 1 and xs.max() <= box[0] + box[2] + 1
-    assert ys.min() >= box[1] - 1 and ys.max() <= box[1] + box[3] + 1
-
-
-def test_us_style_w_can_be_an_upside_down_m():
-    from murur.alpr.synth.fonts import FACES_BY_NAME
-    from murur.alpr.synth.plates import _draw_row
-
-    face = FACES_BY_NAME["RoadgeekC"]
-    drawn = {}
-    for ch, w_from_m in (("W", True), ("M", False), ("W", False)):
-        canvas = np.zeros((50, 60, 3), np.float32)
-        _draw_row(canvas, ch, (5, 5, 50, 40), face, (1.0, 1.0, 1.0), rng(0), 0.0, 1.0, 0.1, 0.4, 0.0, w_from_m=w_from_m)
-        drawn[ch, w_from_m] = canvas[5:45]
-    assert np.allclose(drawn["W", True], drawn["M", False][::-1])
-    assert not np.allclose(drawn["W", True], drawn["W", False])

@@ -247,21 +247,13 @@ def _draw_row(
     emboss: float,
     separator: str | None = None,
     separator_colour=None,
-    w_from_m: bool = False,
 ) -> None:
-    """Draw one printed row centred in `box` = (x, y, w, h); characters are `h` tall.
-
-    `w_from_m`: draw W as an upside-down M, with upright sides, as the US plate typefaces do (the
-    packaged faces all slant W's sides, and real US plates' W was read as M or H)."""
+    """Draw one printed row centred in `box` = (x, y, w, h); characters are `h` tall."""
     bx, by, bw, bh = box
     char_h = bh
     for _attempt in range(4):
         glyphs: list[np.ndarray | None] = [
-            None if ch == " "
-            else np.ascontiguousarray(np.flipud(fonts.glyph_mask(face, "M", char_h, stroke, squeeze)))
-            if ch == "W" and w_from_m
-            else fonts.glyph_mask(face, ch, char_h, stroke, squeeze)
-            for ch in row
+            None if ch == " " else fonts.glyph_mask(face, ch, char_h, stroke, squeeze) for ch in row
         ]
         gap, group_gap = gap_ratio * char_h, group_gap_ratio * char_h
         xs, total = _layout_row(glyphs, gap, group_gap)
@@ -332,52 +324,6 @@ def _draw_separator(canvas, kind: str, cx: int, y0: int, char_h: int, colour, rn
             cv2.fillPoly(canvas, [hull], col, cv2.LINE_AA)
         else:
             cv2.ellipse(canvas, (cx, cy), (max(1, w // 2), max(1, h // 2)), 0, 0, 360, col, -1, cv2.LINE_AA)
-
-
-SIDE_PICTURES = ("cactus", "wheelchair", "badge", "outline")
-
-
-def _draw_side_picture(canvas, kind: str, box, ink, rng) -> None:
-    """A non-character picture inside `box` = (x, y, w, h), at the height of the characters."""
-    x0, y0, w, h = box
-    if w < 2 or h < 2:
-        return
-    # Drawn on a copy of the strip, so that no stroke can spill onto the characters beside it.
-    strip = np.ascontiguousarray(canvas[y0:y0 + h, x0:x0 + w])
-    h, w = strip.shape[:2]
-    _draw_picture(strip, kind, w, h, ink, rng)
-    canvas[y0:y0 + h, x0:x0 + w] = strip
-
-
-def _draw_picture(canvas, kind: str, w: int, h: int, ink, rng) -> None:
-    x = y = 0
-    colour = tuple(float(c) for c in (ink if rng.random() < 0.5 else rng.random(3)))
-    thick = max(1, int(w * rng.uniform(0.14, 0.24)))
-    cx = x + w // 2
-    if kind == "cactus":  # a trunk with two raised arms
-        cv2.line(canvas, (cx, y + h), (cx, y + thick // 2), colour, thick, cv2.LINE_AA)
-        for side, level in ((-1, rng.uniform(0.35, 0.6)), (1, rng.uniform(0.25, 0.5))):
-            arm_x = cx + side * (w // 2 - thick // 2)
-            arm_y = y + int(h * level)
-            cv2.line(canvas, (cx, arm_y + thick), (arm_x, arm_y + thick), colour, thick, cv2.LINE_AA)
-            cv2.line(canvas, (arm_x, arm_y + thick), (arm_x, arm_y - int(h * 0.2)), colour, thick, cv2.LINE_AA)
-    elif kind == "wheelchair":  # the access symbol, often white on a blue square
-        if rng.random() < 0.6:
-            cv2.rectangle(canvas, (x, y), (x + w, y + h), tuple(float(c) for c in _colour(rng, (0.1, 0.25, 0.7), 0.05)), -1)
-            colour = (0.95, 0.95, 0.95)
-        r = max(2, int(min(w, h) * 0.28))
-        wheel = (x + int(w * 0.45), y + int(h * 0.7))
-        cv2.circle(canvas, wheel, r, colour, max(1, thick // 2), cv2.LINE_AA)
-        cv2.circle(canvas, (x + int(w * 0.4), y + int(h * 0.15)), max(1, thick // 2), colour, -1, cv2.LINE_AA)
-        cv2.line(canvas, (x + int(w * 0.4), y + int(h * 0.3)), (x + int(w * 0.45), y + int(h * 0.6)), colour, max(1, thick // 2), cv2.LINE_AA)
-        cv2.line(canvas, (x + int(w * 0.45), y + int(h * 0.6)), (x + int(w * 0.8), y + int(h * 0.6)), colour, max(1, thick // 2), cv2.LINE_AA)
-    elif kind == "badge":  # a round seal with a star
-        r = max(2, min(w, h) // 2)
-        cv2.circle(canvas, (cx, y + h // 2), r, colour, max(1, thick // 2), cv2.LINE_AA)
-        cv2.fillPoly(canvas, [_star(cx, y + h / 2, r * 0.6)], colour, cv2.LINE_AA)
-    else:  # a state's or country's outline
-        pts = np.float32([[x + rng.uniform(0, 1) * w, y + rng.uniform(0, 1) * h] for _ in range(8)])
-        cv2.fillPoly(canvas, [cv2.convexHull(pts).astype(np.int32)], colour, cv2.LINE_AA)
 
 
 def _small_text(canvas, text: str, box, colour, rng, face_name: str | None = None, italic: bool = False,
@@ -616,37 +562,18 @@ def render_plate(
         text_h = H * min(rng.uniform(0.44, 0.6), 0.98 - band_top - band_bottom)
         top_space = H * band_top
         y_text = int(top_space + (H * (1 - band_top - band_bottom) - text_h) / 2)
-        if not plain and rng.random() < 0.1:
-            # Small stacked letters beside the number (a county, class or disabled-parking code): printed,
-            # not part of the text; real plates carry them on either side.
+        if not plain and rng.random() < 0.06:
+            # Small stacked letters at the left (a county or class code): printed, not part of the text.
             stack_w = int(W * 0.09)
             small_h = int(text_h * 0.42)
-            stack_x = content_x0 if rng.random() < 0.5 else content_x1 - stack_w
             for i, ch in enumerate(_chars(rng, LETTERS, 2)):
                 mask = fonts.glyph_mask(face, ch, small_h, stroke, squeeze)
-                _blend(canvas, mask, scheme["ink"], stack_x + (stack_w - mask.shape[1]) // 2,
+                _blend(canvas, mask, scheme["ink"], content_x0 + (stack_w - mask.shape[1]) // 2,
                        y_text + i * (int(text_h) - small_h))
-            if stack_x == content_x0:
-                content_x0 += stack_w + int(W * 0.02)
-            else:
-                content_x1 -= stack_w + int(W * 0.02)
-            content_w = content_x1 - content_x0
-        if not plain and rng.random() < 0.15:
-            # A picture at character height before or after the number (a cactus, a wheelchair, a badge):
-            # read on real plates as an extra Q, J, D or 1 when the recogniser has never seen one.
-            side_w = int(text_h * rng.uniform(0.45, 0.75))
-            left = rng.random() < 0.7
-            side_x = content_x0 if left else content_x1 - side_w
-            _draw_side_picture(canvas, _choice(rng, SIDE_PICTURES), (side_x, y_text, side_w, int(text_h)),
-                               scheme["ink"], rng)
-            if left:
-                content_x0 += side_w + int(text_h * rng.uniform(0.05, 0.2))
-            else:
-                content_x1 -= side_w + int(text_h * rng.uniform(0.05, 0.2))
+            content_x0 += stack_w + int(W * 0.02)
             content_w = content_x1 - content_x0
         _draw_row(canvas, rows[0], (content_x0, y_text, content_w, int(text_h)), face, scheme["ink"], rng,
-                  stroke, squeeze, gap_ratio, group_gap_ratio, emboss, separator,
-                  w_from_m=not plain and rng.random() < 0.4)
+                  stroke, squeeze, gap_ratio, group_gap_ratio, emboss, separator)
         state_colour = _colour(rng, _choice(rng, [(0.7, 0.05, 0.1), (0.05, 0.15, 0.5), scheme["ink"]]), 0.05)
         if not plain and rng.random() < 0.9:
             state_w = W * rng.uniform(0.3, 0.6)
