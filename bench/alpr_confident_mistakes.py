@@ -16,41 +16,35 @@ import argparse
 import json
 from pathlib import Path
 
-from murur.alpr.evaluate import PLATE_WIDTH_EDGES, evaluate_frames, synthetic_frames
+from murur.alpr.evaluate import evaluate_frames, plate_width_bin, synthetic_frames
 from murur.alpr.reader import PlateReader
 
 
 def width_bin(width_px: int | None) -> str:
-    if width_px is None:
-        return "no plate"
-    edges = (0, *PLATE_WIDTH_EDGES)
-    for lo, hi in zip(edges, (*PLATE_WIDTH_EDGES, None)):
-        if hi is None or width_px < hi:
-            return f"{lo}+" if hi is None else f"{lo}-{hi}"
-    raise AssertionError("unreachable")
+    return "no plate" if width_px is None else plate_width_bin(width_px)
 
 
 def confident_mistakes(records: list[dict], top: int) -> dict:
     reads = sorted((r for r in records if r["features"] is not None), key=lambda r: -r["confidence"])
-    wrong_ranks = [rank for rank, r in enumerate(reads) if not r["correct"]]
     head = reads[:top]
     bins: dict[str, dict[str, int]] = {}
     for r in head:
         entry = bins.setdefault(width_bin(r.get("plate_width_px")), {"reads": 0, "wrong": 0})
         entry["reads"] += 1
         entry["wrong"] += not r["correct"]
+    mistakes = [
+        {"rank": rank, "confidence": round(r["confidence"], 4), "read": r["read"], "truth": r["truth"],
+         "kind": r["kind"], "plate_width_px": r.get("plate_width_px")}
+        for rank, r in enumerate(head) if not r["correct"]
+    ]
     return {
         "reads": len(reads),
         "right": sum(r["correct"] for r in reads),
-        "first_wrong_rank": wrong_ranks[0] if wrong_ranks else None,
+        "first_wrong_rank": next((rank for rank, r in enumerate(reads) if not r["correct"]), None),
         "top": len(head),
-        "wrong_in_top": sum(not r["correct"] for r in head),
+        "wrong_in_top": len(mistakes),
         "top_by_plate_width": bins,
-        "mistakes": [
-            {"rank": rank, "confidence": round(reads[rank]["confidence"], 4), "read": reads[rank]["read"],
-             "truth": reads[rank]["truth"], "kind": reads[rank]["kind"], "plate_width_px": reads[rank].get("plate_width_px")}
-            for rank in wrong_ranks if rank < top
-        ],
+        "mistakes": mistakes,
     }
 
 

@@ -24,5 +24,5 @@ def test_width_bins_cover_every_width():
     assert width_bin(10) == "0-70"
     assert width_bin(70) == "70-90"
     assert width_bin(249) == "160-250"
-    assert width_bin(900) == "250+"
+    assert width_bin(900) == ">=250"
     assert width_bin(None) == "no plate"

@@ -152,16 +152,23 @@ def summarise(records: list[dict], threshold: float) -> dict:
     }
 
 
+def plate_width_bin(width_px: int) -> str:
+    """The PLATE_WIDTH_EDGES bin a plate's width falls in: "0-70", ..., ">=250"."""
+    low = 0
+    for high in PLATE_WIDTH_EDGES:
+        if width_px < high:
+            return f"{low}-{high}"
+        low = high
+    return f">={low}"
+
+
 def by_plate_width(plates: list[dict]) -> list[dict]:
     """Exact reads per bin of the true plates' width in pixels (bins without a plate left out)."""
-    edges = (0, *PLATE_WIDTH_EDGES, None)
-    rows = []
-    for low, high in zip(edges[:-1], edges[1:]):
-        inside = [r for r in plates if r["plate_width_px"] >= low and (high is None or r["plate_width_px"] < high)]
-        if inside:
-            rows.append({"width_px": f"{low}-{high}" if high else f">={low}", "plates": len(inside),
-                         "exact_match": _ratio(sum(r["correct"] for r in inside), len(inside))})
-    return rows
+    bins: dict[str, list[dict]] = {}
+    for plate in sorted(plates, key=lambda r: r["plate_width_px"]):
+        bins.setdefault(plate_width_bin(plate["plate_width_px"]), []).append(plate)
+    return [{"width_px": label, "plates": len(inside), "exact_match": _ratio(sum(r["correct"] for r in inside), len(inside))}
+            for label, inside in bins.items()]
 
 
 def _ratio(num: float, den: float) -> float | None:

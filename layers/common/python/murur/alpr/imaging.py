@@ -25,8 +25,8 @@ CROP_MARGIN_X = 0.04
 CROP_MARGIN_Y = 0.10
 # Second looks at a plate, with wider, tighter, taller and flatter margins: the looks vote on the text
 # (murur.alpr.postprocess.settle_looks), and a read that survives a different cut is far more often right
-# (murur.alpr.calibration's `rectification_agreement`). Seven looks in all read more plates than three on
-# every set (bench.alpr_looks, docs/BENCHMARKS.md).
+# (murur.alpr.calibration's `rectification_agreement`). Seven looks in all read more plates than three
+# (bench.alpr_looks, docs/BENCHMARKS.md).
 CHECK_MARGINS = ((0.08, 0.16), (0.01, 0.05), (0.06, 0.13), (0.025, 0.075), (0.04, 0.2), (0.04, 0.0))
 
 
