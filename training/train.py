@@ -444,10 +444,12 @@ def main(argv: list[str] | None = None) -> None:
 
     hyper_over = dict(TINY) if args.tiny else {}
     if args.calibrate_only:  # the card must record how the run's models were trained, not today's defaults
-        hyper_over.update(_run_hyperparameters(args.out))
+        hyper_over.update(_run_recorded(args.out, "hyperparameters", asdict(Hyper())))
     hyper_over.update({k: getattr(args, k) for k in asdict(Hyper()) if getattr(args, k, None) is not None})
     hyper = Hyper(**hyper_over)
     data_over = dict(TINY_DATA) if args.tiny else {}
+    if args.calibrate_only:  # likewise the data they were trained on
+        data_over.update(_run_recorded(args.out, "data", asdict(DataRecipe())))
     data_over.update({field: getattr(args, option) for option, (field, _) in DATA_OPTIONS.items()
                       if getattr(args, option) is not None})
     recipe = DataRecipe(**data_over)
@@ -485,14 +487,14 @@ def main(argv: list[str] | None = None) -> None:
         install(out)
 
 
-def _run_hyperparameters(run: Path) -> dict:
-    """The hyper-parameters a run recorded in its recipe.json (none when it has no recipe)."""
+def _run_recorded(run: Path, section: str, defaults: dict) -> dict:
+    """What a run recorded in its recipe.json under `section` ("hyperparameters" or "data"), as fields of
+    `defaults` (none when it has no recipe)."""
     recipe_file = run / "recipe.json"
     if not recipe_file.is_file():
         return {}
-    recorded = json.loads(recipe_file.read_text()).get("hyperparameters", {})
-    fields = asdict(Hyper())
-    return {k: tuple(v) if isinstance(fields[k], tuple) else v for k, v in recorded.items() if k in fields}
+    recorded = json.loads(recipe_file.read_text()).get(section, {})
+    return {k: tuple(v) if isinstance(defaults[k], tuple) else v for k, v in recorded.items() if k in defaults}
 
 
 def _init_note(init: Path | None) -> dict:

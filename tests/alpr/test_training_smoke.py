@@ -99,15 +99,17 @@ def test_cached_pools_from_another_generator_commit_are_regenerated(tmp_path, mo
     assert len(generated) == 3  # local changes to the generator: never trusted from the cache
 
 
-def test_calibrate_only_records_the_runs_own_hyperparameters(tmp_path, monkeypatch):
+def test_calibrate_only_records_the_runs_own_hyperparameters_and_data(tmp_path, monkeypatch):
     from training import train
 
     monkeypatch.setattr(train, "install", lambda *a, **k: None)  # never touch shipped models
     run = tmp_path / "run"
-    train.main(["--out", str(run), "--tiny", "--jobs", "1", "--rec-lr", "0.00042", "--rec-input-norm", "fixed"])
+    train.main(["--out", str(run), "--tiny", "--jobs", "1", "--rec-lr", "0.00042", "--rec-input-norm", "fixed",
+                "--data-seed", "2099"])
     # Recalibrating without repeating the training options must not record today's defaults instead.
     train.main(["--out", str(run), "--tiny", "--jobs", "1", "--calibrate-only"])
     card = json.loads((run / "model_card.json").read_text())
     assert card["hyperparameters"]["rec_lr"] == 0.00042
     assert card["hyperparameters"]["rec_input_norm"] == "fixed"  # not today's default
     assert card["hyperparameters"]["det_crop"] == list(train.Hyper().det_crop)
+    assert card["data_recipe"]["seed"] == 2099  # the run's data, not the default recipe
