@@ -2,22 +2,22 @@
 
 import numpy as np
 import pytest
-
 from murur.alpr.formats import ALPHABET
 from murur.alpr.postprocess import (
     DETECTOR_CHANNELS,
     OFFSET_SCALE,
     CtcRead,
     Detection,
-    box_iou,
-    corners_to_box,
     apply_layout_length_prior,
     apply_layout_prior,
+    box_iou,
     constrained_ctc_decode,
+    corners_to_box,
     ctc_greedy_decode,
     decode_detector,
     edit_distance,
     heatmap_peaks,
+    looks_disagree,
     non_maximum_suppression,
     settle_looks,
 )
@@ -205,3 +205,9 @@ def test_looks_that_agree_fully():
     assert settle_looks([look("CD1234", -0.1)]) == (look("CD1234", -0.1), 1.0)
     with pytest.raises(ValueError):
         settle_looks([])
+
+
+def test_first_looks_leave_the_text_open_unless_all_read_the_same():
+    assert not looks_disagree([look("CD1234", -0.1), look("CD1234", -0.5), look("CD1234", -0.2)])
+    assert looks_disagree([look("CD1234", -0.1), look("CD1234", -0.5), look("CD1284", -0.2)])
+    assert looks_disagree([look("CD1234", -0.1), look("", -0.5)])  # a look that read nothing counts too

@@ -7,10 +7,9 @@ import shutil
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from murur.alpr import InvalidImage, ModelNotAvailable, PlateRead, PlateReader
 from murur.alpr.reader import MODEL_CARD, MODELS_DIR
+from PIL import Image
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +70,7 @@ def test_reads_the_plates_of_generated_frames(reader, seed):
 def test_each_read_is_checked_against_second_looks(reader, monkeypatch):
     from murur.alpr import reader as reader_module
     from murur.alpr.calibration import FEATURE_NAMES
+    from murur.alpr.imaging import FIRST_LOOKS
 
     data, _ = frame_with(["1234AB00"], 0)
     read = reader.read(data)[0]
@@ -79,32 +79,59 @@ def test_each_read_is_checked_against_second_looks(reader, monkeypatch):
     assert (read.rectification_agreement * others) == pytest.approx(round(read.rectification_agreement * others))
     assert read.features()[FEATURE_NAMES.index("rectification_agreement")] == read.rectification_agreement
 
-    # Second looks that each read something else leave the first look's text with no agreement ...
+    # The recogniser reads each cut's FIRST_LOOKS looks in one batch, then the other looks of the cuts
+    # whose first looks disagree in a second one; `others_read` rewrites every look but the main cut.
+    def recognise_with(rewrite):
+        calls = []
+
+        def patched(crops):
+            reads = recognise(crops)
+            first_round, before = not calls, sum(calls)  # `before`: a look's number over both rounds
+            calls.append(len(crops))
+            return [r if first_round and i % FIRST_LOOKS == 0 else rewrite(r, before + i) for i, r in enumerate(reads)]
+
+        return patched, calls
+
     recognise = reader.recognise
     looks = 1 + others
 
-    def second_looks_disagree(crops):
-        reads = recognise(crops)
-        return [r if i % looks == 0 else dataclasses.replace(r, text=r.text + "X" * (i % looks),
-                                                               path_log_probability=r.path_log_probability - 50)
-                for i, r in enumerate(reads)]
+    # Second looks that each read something else leave the first look's text with no agreement ...
+    def something_else(r, i):
+        return dataclasses.replace(r, text=r.text + "X" * (1 + i), path_log_probability=r.path_log_probability - 50)
 
-    monkeypatch.setattr(reader, "recognise", second_looks_disagree)
+    patched, calls = recognise_with(something_else)
+    monkeypatch.setattr(reader, "recognise", patched)
     doubted = reader.read(data)[0]
     assert doubted.text == read.text
     assert doubted.rectification_agreement == 0.0
     assert doubted.confidence < read.confidence
+    assert len(calls) == 2 and calls[1] == (looks - FIRST_LOOKS) * calls[0] // FIRST_LOOKS
 
     # ... and second looks that agree on another text outvote it.
-    def second_looks_agree_elsewhere(crops):
-        reads = recognise(crops)
-        return [r if i % looks == 0 else dataclasses.replace(r, text="9999ZZ00") for i, r in enumerate(reads)]
-
-    monkeypatch.setattr(reader, "recognise", second_looks_agree_elsewhere)
+    patched, calls = recognise_with(lambda r, i: dataclasses.replace(r, text="9999ZZ00"))
+    monkeypatch.setattr(reader, "recognise", patched)
     outvoted = reader.read(data)[0]
     assert outvoted.text == "9999ZZ00"
     # The winning text's other looks agree with it; the first look does not.
     assert outvoted.rectification_agreement == pytest.approx((looks - 2) / (looks - 1))
+
+
+def test_first_looks_that_agree_settle_the_plate(reader, monkeypatch):
+    from murur.alpr.imaging import FIRST_LOOKS
+
+    data, _ = frame_with(["1234AB00"], 0)
+    calls = []
+    recognise = reader.recognise
+
+    def counted(crops):
+        calls.append(len(crops))
+        return recognise(crops)
+
+    monkeypatch.setattr(reader, "recognise", counted)
+    read = reader.read(data)[0]
+    assert read.text == "1234AB00"
+    assert read.rectification_agreement == 1.0
+    assert calls == [FIRST_LOOKS]  # one plate, one row count, no second round
 
 
 def test_blank_image_has_no_plate(reader):

@@ -142,6 +142,11 @@ def settle_looks(reads: Sequence[CtcRead]) -> tuple[CtcRead, float]:
     return best, agreement
 
 
+def looks_disagree(reads: Sequence[CtcRead]) -> bool:
+    """Whether the looks read so far leave the text open (the reader then reads the other looks)."""
+    return len({read.text for read in reads}) > 1
+
+
 def apply_layout_prior(read: CtcRead, probs: np.ndarray, max_substitutions: int = 2,
                        alphabet: str = ALPHABET) -> CtcRead:
     """Replace up to `max_substitutions` characters that a plate layout forbids at their position by

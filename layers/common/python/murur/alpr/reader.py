@@ -16,12 +16,22 @@ from PIL import Image
 
 from murur.alpr.calibration import Calibrator, read_features
 from murur.alpr.formats import ALPHABET, match_layout
-from murur.alpr.imaging import CHECK_MARGINS, InvalidImage, decode_grey, letterbox, rectify_plate
+from murur.alpr.imaging import (
+    CHECK_MARGINS,
+    CROP_MARGIN_X,
+    CROP_MARGIN_Y,
+    FIRST_LOOKS,
+    InvalidImage,
+    decode_grey,
+    letterbox,
+    rectify_plate,
+)
 from murur.alpr.postprocess import (
     CtcRead,
     Detection,
     decode_detector,
     decode_plate_text,
+    looks_disagree,
     settle_looks,
     softmax,
 )
@@ -140,6 +150,20 @@ class PlateReader:
                           read.layout_substitutions, agreement)
         )
 
+    @staticmethod
+    def _row_options(two_rows_probability: float) -> list[bool]:
+        if _ROWS_UNSURE[0] < two_rows_probability < _ROWS_UNSURE[1]:
+            return [False, True]
+        return [two_rows_probability >= 0.5]
+
+    def _read_looks(self, grey: Image.Image, detections: list[Detection], cuts: list[tuple[int, bool]],
+                    margins: tuple[tuple[float, float], ...]) -> list[list[CtcRead]]:
+        """For each cut, the reads of its crops with each of `margins`, all in one recogniser batch."""
+        crops = [rectify_plate(grey, detections[index].corners, two_rows, m) for index, two_rows in cuts for m in margins]
+        reads = self.recognise(np.stack(crops))
+        n = len(margins)
+        return [reads[i * n:(i + 1) * n] for i in range(len(cuts))]
+
     # ------------------------------------------------------------------ whole frames
 
     def read(self, image_bytes: bytes) -> list[PlateRead]:
@@ -150,20 +174,20 @@ class PlateReader:
         detections = self.detect(grey)
         if not detections:
             return []
-        # Each way of cutting a plate: its own crop, then the second looks (CHECK_MARGINS), all in one batch.
-        crops, cuts = [], []  # cuts: (detection index, two_rows), each with 1 + len(CHECK_MARGINS) crops
-        looks = 1 + len(CHECK_MARGINS)
-        for index, det in enumerate(detections):
-            p = det.two_rows_probability
-            options = [p >= 0.5] if not (_ROWS_UNSURE[0] < p < _ROWS_UNSURE[1]) else [False, True]
-            for two_rows in options:
-                crops.append(rectify_plate(grey, det.corners, two_rows))
-                crops.extend(rectify_plate(grey, det.corners, two_rows, margins) for margins in CHECK_MARGINS)
-                cuts.append((index, two_rows))
-        reads = self.recognise(np.stack(crops))
+        # Each way of cutting a plate (detection, row count) is read in FIRST_LOOKS looks, all in one batch;
+        # the cuts whose first looks disagree then get the other CHECK_MARGINS, in a second batch.
+        cuts = [(index, two_rows) for index, det in enumerate(detections)
+                for two_rows in self._row_options(det.two_rows_probability)]
+        first, rest = CHECK_MARGINS[:FIRST_LOOKS - 1], CHECK_MARGINS[FIRST_LOOKS - 1:]
+        looks = self._read_looks(grey, detections, cuts, ((CROP_MARGIN_X, CROP_MARGIN_Y), *first))
+        unsettled = [cut for cut, reads in enumerate(looks) if looks_disagree(reads)]
+        if unsettled and rest:
+            more = self._read_looks(grey, detections, [cuts[cut] for cut in unsettled], rest)
+            for cut, reads in zip(unsettled, more):
+                looks[cut] = looks[cut] + reads
         best: dict[int, tuple[float, CtcRead, bool, float]] = {}
-        for cut, (index, two_rows) in enumerate(cuts):
-            read, agreement = settle_looks(reads[cut * looks:(cut + 1) * looks])
+        for (index, two_rows), reads in zip(cuts, looks):
+            read, agreement = settle_looks(reads)
             conf = self.confidence(read, detections[index].score, agreement)
             if index not in best or conf > best[index][0]:
                 best[index] = (conf, read, two_rows, agreement)
