@@ -29,8 +29,9 @@ def read_features(
     path_log_probability: float, char_confidences: Sequence[float], detector_score: float, text: str,
     layout_substitutions: int = 0, rectification_agreement: float = 1.0,
 ) -> np.ndarray:
-    """`rectification_agreement`: the share of the other looks at the plate (murur.alpr.imaging.CHECK_MARGINS)
-    that read the same text (murur.alpr.postprocess.settle_looks)."""
+    """`rectification_agreement`: the share of the other looks read at the plate (murur.alpr.imaging.CHECK_MARGINS:
+    all of them, or only the first FIRST_LOOKS when those agree, which gives 1.0) that read the same text
+    (murur.alpr.postprocess.settle_looks)."""
     layout = match_layout(text) if text else None
     min_char = min(char_confidences) if char_confidences else 1e-6
     return np.array(
