@@ -22,22 +22,19 @@ import numpy as np
 
 from murur.alpr.evaluate import MAURITANIAN_KINDS, real_frames, synthetic_frames
 from murur.alpr.imaging import (
-    CHECK_MARGINS,
     CROP_HEIGHT,
-    CROP_MARGIN_X,
-    CROP_MARGIN_Y,
     CROP_WIDTH,
     FIRST_LOOKS,
+    LOOK_MARGINS,
     decode_grey,
     rectify_plate,
 )
 from murur.alpr.postprocess import box_iou, looks_disagree, settle_looks
 from murur.alpr.reader import PlateReader
 
-FIRST = (CROP_MARGIN_X, CROP_MARGIN_Y)
-ALL_LOOKS = (FIRST, *CHECK_MARGINS)
+FIRST = LOOK_MARGINS[0]
 LOOK_SETS: dict[str, tuple[tuple[float, float], ...]] = {
-    "shipped": ALL_LOOKS,  # read in two rounds, see score_sets
+    "shipped": LOOK_MARGINS,  # read in two rounds, see score_sets
     "1 look": (FIRST,),
     "3 looks (before)": (FIRST, (0.08, 0.16), (0.01, 0.05)),
     "5 looks, near margins": (FIRST, (0.08, 0.16), (0.01, 0.05), (0.06, 0.13), (0.025, 0.075)),
@@ -63,11 +60,12 @@ def score_sets(reader: PlateReader, frames) -> dict:
             two_rows = detection.two_rows_probability >= 0.5
             crops = np.stack([rectify_plate(grey, detection.corners, two_rows, m) for m in margins])
             reads = dict(zip(margins, reader.recognise(crops)))
+            first_open = looks_disagree([reads[m] for m in LOOK_MARGINS[:FIRST_LOOKS]])
+            second_round += first_open
             for name, looks in LOOK_SETS.items():
-                if name == "shipped" and not looks_disagree([reads[m] for m in looks[:FIRST_LOOKS]]):
+                if name == "shipped" and not first_open:
                     looks = looks[:FIRST_LOOKS]
                 right[name] += settle_looks([reads[m] for m in looks])[0].text == truth.text
-            second_round += looks_disagree([reads[m] for m in ALL_LOOKS[:FIRST_LOOKS]])
     return {"plates": plates, "detected": found, "second_round": second_round / max(found, 1),
             "exact": {name: n / max(plates, 1) for name, n in right.items()}}
 

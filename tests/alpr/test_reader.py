@@ -74,7 +74,7 @@ def test_each_read_is_checked_against_second_looks(reader, monkeypatch):
 
     data, _ = frame_with(["1234AB00"], 0)
     read = reader.read(data)[0]
-    others = len(reader_module.CHECK_MARGINS)
+    others = len(reader_module.LOOK_MARGINS) - 1
     assert 0.0 <= read.rectification_agreement <= 1.0
     assert (read.rectification_agreement * others) == pytest.approx(round(read.rectification_agreement * others))
     assert read.features()[FEATURE_NAMES.index("rectification_agreement")] == read.rectification_agreement

@@ -28,7 +28,9 @@ CROP_MARGIN_Y = 0.10
 # (murur.alpr.calibration's `rectification_agreement`). Seven looks in all read more plates than three
 # (bench.alpr_looks, docs/BENCHMARKS.md).
 CHECK_MARGINS = ((0.08, 0.16), (0.01, 0.05), (0.06, 0.13), (0.025, 0.075), (0.04, 0.2), (0.04, 0.0))
-# The looks read first: the main cut and the first CHECK_MARGINS. The others are read only for plates
+# Every look's margins, the main cut first.
+LOOK_MARGINS = ((CROP_MARGIN_X, CROP_MARGIN_Y), *CHECK_MARGINS)
+# The looks read first: the first FIRST_LOOKS of LOOK_MARGINS. The others are read only for plates
 # whose first looks disagree: when these agree, the other looks almost never outvote them (bench.alpr_looks:
 # as many plates read right as with all seven, on every set), and most plates cost three crops, not seven.
 FIRST_LOOKS = 3

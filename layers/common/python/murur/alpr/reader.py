@@ -17,10 +17,8 @@ from PIL import Image
 from murur.alpr.calibration import Calibrator, read_features
 from murur.alpr.formats import ALPHABET, match_layout
 from murur.alpr.imaging import (
-    CHECK_MARGINS,
-    CROP_MARGIN_X,
-    CROP_MARGIN_Y,
     FIRST_LOOKS,
+    LOOK_MARGINS,
     InvalidImage,
     decode_grey,
     letterbox,
@@ -175,11 +173,11 @@ class PlateReader:
         if not detections:
             return []
         # Each way of cutting a plate (detection, row count) is read in FIRST_LOOKS looks, all in one batch;
-        # the cuts whose first looks disagree then get the other CHECK_MARGINS, in a second batch.
+        # the cuts whose first looks disagree then get the other LOOK_MARGINS, in a second batch.
         cuts = [(index, two_rows) for index, det in enumerate(detections)
                 for two_rows in self._row_options(det.two_rows_probability)]
-        first, rest = CHECK_MARGINS[:FIRST_LOOKS - 1], CHECK_MARGINS[FIRST_LOOKS - 1:]
-        looks = self._read_looks(grey, detections, cuts, ((CROP_MARGIN_X, CROP_MARGIN_Y), *first))
+        first, rest = LOOK_MARGINS[:FIRST_LOOKS], LOOK_MARGINS[FIRST_LOOKS:]
+        looks = self._read_looks(grey, detections, cuts, first)
         unsettled = [cut for cut, reads in enumerate(looks) if looks_disagree(reads)]
         if unsettled and rest:
             more = self._read_looks(grey, detections, [cuts[cut] for cut in unsettled], rest)
