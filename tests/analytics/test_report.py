@@ -8,14 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from murur.analytics.aggregates import Dimension
 from murur.analytics.export import CAMERAS_KEY, camera_record, json_lines_gzip, offence_lines, partition_key
 from murur.analytics.report import main
 from murur.analytics.synthetic import generate_offences
 from murur.cameras import Camera
-from murur.local.analytics_demo import analytics_at_the_end
+from murur.local.analytics_demo import add_demo_history, analytics_at_the_end
 from murur.local.seed import CAMERAS, SECTION_CAMERAS
 
-from .conftest import violation, write_violations
+from .conftest import analytics, at, violation, write_violations
 
 REGISTER = [Camera.model_validate(camera.__dict__) for camera in CAMERAS + SECTION_CAMERAS]
 
@@ -45,6 +46,22 @@ def test_the_demo_report_is_written_from_the_stacks_counters(stack: Any, tmp_pat
     assert sum(figures["by_weekday_hour"].values()) == figures["offences"]
     assert figures["black_spots"]["black_spots"][0]["camera_id"] == "NKC-TVZ-01"
     assert "BLACK SPOT" in page and f"Report: {tmp_path / 'report' / 'index.html'}" in said[-1]
+
+
+def test_the_demo_history_leaves_the_days_the_stream_counted_alone(stack: Any) -> None:
+    # A demo run just after midnight: the run's violations were captured the day before.
+    today = date(2026, 11, 30)
+    write_violations(stack, [violation(1, "NKC-TVZ-01", at("2026-11-29", 23, 10)),
+                             violation(2, "NKC-KSR-02", at("2026-11-29", 23, 40))])
+    stack.deliver_streams()
+
+    added = add_demo_history(stack, days=5, today=today)
+
+    counters = analytics(stack)
+    assert counters.daily(Dimension.NETWORK, date(2026, 11, 29), date(2026, 11, 29)) == {"all": {date(2026, 11, 29): 2}}
+    history = counters.daily(Dimension.NETWORK, date(2026, 11, 25), date(2026, 11, 28))["all"]
+    assert sorted(history) == [date(2026, 11, 25) + timedelta(days=n) for n in range(4)]
+    assert sum(history.values()) == added
 
 
 def test_the_report_command_reads_an_exported_history(tmp_path: Path, capsys: Any) -> None:

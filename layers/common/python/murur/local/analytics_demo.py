@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from murur.analytics.aggregates import AnalyticsRepository, tally
+from murur.analytics.aggregates import AnalyticsRepository, Dimension, tally
 from murur.analytics.report import DEFAULT_DAYS, ReportData, from_stack, write_report
 from murur.analytics.synthetic import generate_offences
 from murur.cameras import CameraStatus, DynamoDBCameraDirectory
@@ -29,15 +29,20 @@ def add_demo_history(stack: Any, *, days: int, seed: int = 2026, today: date | N
     """Generated offences at the active demo cameras over `days` days before today, into the counters.
 
     Loaded as a backfill (AnalyticsRepository.backfill), not as violations: the history is for the
-    report to have trends to show, and must not pass for violations anyone owes.
+    report to have trends to show, and must not pass for violations anyone owes. Days the stream has
+    already counted (violations captured before midnight, in a run just after it) get no history:
+    a backfill would replace their counts.
     """
     today = today or datetime.now(UTC).date()
+    first, last = today - timedelta(days=days), today - timedelta(days=1)
     dynamodb = stack.client("dynamodb")
+    analytics = AnalyticsRepository(dynamodb, stack.name("AnalyticsTable"))
+    counted = {day for series in analytics.daily(Dimension.NETWORK, first, last).values() for day in series}
     cameras = [camera for camera in DynamoDBCameraDirectory(dynamodb, stack.name("CamerasTable")).all()
                if camera.status == CameraStatus.ACTIVE]
-    offences = list(generate_offences(cameras, today - timedelta(days=days), today - timedelta(days=1),
-                                      base_per_day=DEMO_BASE_RATES, seed=seed))
-    AnalyticsRepository(dynamodb, stack.name("AnalyticsTable")).backfill(tally(offences))
+    offences = [offence for offence in generate_offences(cameras, first, last, base_per_day=DEMO_BASE_RATES, seed=seed)
+                if offence.day not in counted]
+    analytics.backfill(tally(offences))
     return len(offences)
 
 
