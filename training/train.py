@@ -36,7 +36,9 @@ from training.models import PlateDetector, PlateRecognizer
 
 OPSET = 17
 DETECTOR_FILE = "detector.onnx"
-RECOGNIZER_FILE = "recognizer.onnx"
+RECOGNIZER_FILE = "recognizer.onnx"  # what ships: int8 unless Hyper.rec_quantization is "none"
+RECOGNIZER_FLOAT_FILE = "recognizer.float.onnx"  # the float export it is quantised from (kept in the run)
+QUANTIZATIONS = ("int8", "none")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,11 @@ class Hyper:
     # Share of training crops re-cut as if the detector's corners were a little off (see recut_crops):
     # on real photos the box is often a few percent too wide or shifted, and edge clutter becomes a character.
     rec_recut_share: float = 0.0
+    # The shipped recogniser (training.quantize): "int8", its activation ranges measured on the plates of
+    # quantization_frames generated frames of quantization_seed, or "none" to ship the float export.
+    rec_quantization: str = "int8"
+    quantization_seed: int = 98
+    quantization_frames: int = 150
     weight_decay: float = 1e-4
     detector_threshold: float = 0.3
     calibration_frames: int = 2000
@@ -76,7 +83,8 @@ DATA_OPTIONS = {
     "generator_crops": ("generator_crops", None),
     "data_seed": ("seed", "seed of the generated data: a new seed draws a fresh pool of the same recipe"),
 }
-TINY = dict(det_steps=2, det_batch=2, rec_steps=2, rec_batch=4, rec_easy_crops=8, calibration_frames=3)
+TINY = dict(det_steps=2, det_batch=2, rec_steps=2, rec_batch=4, rec_easy_crops=8, calibration_frames=3,
+            quantization_frames=4)
 TINY_DATA = dict(scenes=4, generator_crops=16, scene_crop_jitters=1)
 
 
@@ -324,6 +332,9 @@ class _ExportDetector(torch.nn.Module):
 
 
 def export_onnx(out: Path, hyper: Hyper) -> None:
+    """The detector and the shipped recogniser (int8 or float, by hyper.rec_quantization) from the run's checkpoints."""
+    if hyper.rec_quantization not in QUANTIZATIONS:
+        raise SystemExit(f"rec_quantization must be one of {QUANTIZATIONS}, not {hyper.rec_quantization!r}")
     detector, recognizer = PlateDetector(), PlateRecognizer(input_norm=hyper.rec_input_norm)
     detector.load_state_dict(torch.load(out / "detector.pt"))
     recognizer.load_state_dict(torch.load(out / "recognizer.pt"))
@@ -332,9 +343,28 @@ def export_onnx(out: Path, hyper: Hyper) -> None:
     w, h = hyper.det_input
     torch.onnx.export(_ExportDetector(detector), (torch.zeros(1, 1, h, w),), str(out / DETECTOR_FILE),
                       input_names=["image"], output_names=["plates"], opset_version=OPSET, dynamo=False)
-    torch.onnx.export(recognizer, (torch.zeros(1, 1, CROP_HEIGHT, CROP_WIDTH),), str(out / RECOGNIZER_FILE),
+    torch.onnx.export(recognizer, (torch.zeros(1, 1, CROP_HEIGHT, CROP_WIDTH),), str(out / RECOGNIZER_FLOAT_FILE),
                       input_names=["crop"], output_names=["logits"], opset_version=OPSET, dynamo=False,
                       dynamic_axes={"crop": {0: "batch"}, "logits": {0: "batch"}})
+    if hyper.rec_quantization == "none":
+        shutil.copy2(out / RECOGNIZER_FLOAT_FILE, out / RECOGNIZER_FILE)
+        return
+    from training.quantize import calibration_crops, quantize_recognizer
+
+    crops = calibration_crops(hyper.quantization_seed, hyper.quantization_frames)
+    quantize_recognizer(out / RECOGNIZER_FLOAT_FILE, out / RECOGNIZER_FILE, crops)
+    log(f"recogniser quantised to int8 on {len(crops)} crops of {hyper.quantization_frames} frames")
+
+
+def recognizer_quantization(out: Path, hyper: Hyper) -> dict:
+    """The card's account of how the shipped recogniser was made from the float export."""
+    if hyper.rec_quantization == "none":
+        return {"scheme": "none (float32)"}
+    from training.quantize import SCHEME
+
+    return {"scheme": SCHEME, "calibration": f"plates of {hyper.quantization_frames} generated frames, "
+                                             f"seed {hyper.quantization_seed}, first looks' margins",
+            "float_file": RECOGNIZER_FLOAT_FILE, "float_sha256": sha256_of(out / RECOGNIZER_FLOAT_FILE)}
 
 
 def sha256_of(path: Path) -> str:
@@ -355,7 +385,8 @@ def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, t
                      "input_width": hyper.det_input[0], "input_height": hyper.det_input[1],
                      "stride": PlateDetector.stride, "threshold": hyper.detector_threshold},
         "recognizer": {"file": RECOGNIZER_FILE, "sha256": rec_sha, "bytes": (out / RECOGNIZER_FILE).stat().st_size,
-                       "height": CROP_HEIGHT, "width": CROP_WIDTH, "alphabet": ALPHABET},
+                       "height": CROP_HEIGHT, "width": CROP_WIDTH, "alphabet": ALPHABET,
+                       "quantization": recognizer_quantization(out, hyper)},
         "calibration": calibration,
         "auto_issue_threshold": threshold,
         "target_precision": hyper.target_precision,

@@ -24,6 +24,10 @@ def test_tiny_training_exports_loadable_models(tmp_path, monkeypatch):
     assert card["data_recipe"]["scenes"] == train.TINY_DATA["scenes"]
     assert card["data_recipe"]["seed"] == 5  # --data-seed draws a fresh pool of the same recipe
     assert (out / "recipe.json").exists()
+    quantization = card["recognizer"]["quantization"]
+    assert quantization["scheme"].startswith("onnxruntime static QDQ: int8")  # the default ships int8
+    assert quantization["float_sha256"] == train.sha256_of(out / train.RECOGNIZER_FLOAT_FILE)
+    assert card["recognizer"]["sha256"] == train.sha256_of(out / train.RECOGNIZER_FILE) != quantization["float_sha256"]
     reader = PlateReader(out)
     assert reader.model_version == card["version"]
     from murur.alpr.synth import compose_scene
