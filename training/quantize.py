@@ -43,7 +43,13 @@ def calibration_crops(seed: int, frames: int) -> np.ndarray:
 
 
 def quantize_recognizer(float_model: Path, int8_model: Path, crops: np.ndarray) -> None:
-    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Crops(CalibrationDataReader):

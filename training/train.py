@@ -16,7 +16,10 @@ import argparse
 import hashlib
 import json
 import multiprocessing
+import shlex
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -427,25 +430,62 @@ def calibrate(out: Path, recipe: DataRecipe, hyper: Hyper, extra_card: dict | No
         "accepted_correct": int((accepted & correct).sum()),
         "reliability": reliability_table(confidences, correct) if len(reads) else [],
     }
+    if threshold >= 1.0:
+        extra_card = {**(extra_card or {}),
+                      "auto_issue_threshold_note": threshold_note(confidences, correct, hyper.target_precision)}
     card = write_card(out, recipe, hyper, calibrator.to_json(), threshold, metrics, extra_card)
     log(f"calibrated on {len(reads)} reads ({correct.mean() if len(reads) else 0:.3f} right); "
         f"auto-issue threshold {threshold:.4f} accepts {accepted.sum()} ({metrics['accepted_correct']} right); "
         f"version {card['version']}")
 
 
+def threshold_note(confidences: np.ndarray, correct: np.ndarray, target_precision: float) -> str:
+    """Why no threshold below 1 met the rule, in the calibration's own numbers."""
+    top = confidences >= 0.99
+    needed = round(1 / (1 - target_precision))
+    return (f"The {target_precision:.1%} rule is not met on this calibration: {int((top & ~correct).sum())} of the "
+            f"{int(top.sum())} reads scored 0.99 or more were wrong, and no threshold below 1 has the {needed} or "
+            f"more error-free top reads the rule needs. Every read goes to an officer until a deployment validates "
+            f"a threshold on its own photos (AutoIssueThreshold).")
+
+
 CHECKPOINTS_DIR = Path(__file__).with_name("checkpoints")
 
 
-def install(out: Path, destination: Path = MODELS_DIR, checkpoints: Path = CHECKPOINTS_DIR) -> None:
+def install(out: Path, destination: Path = MODELS_DIR, checkpoints: Path = CHECKPOINTS_DIR,
+            note: str | None = None) -> None:
     """The ONNX models and card into the package; the torch checkpoints beside the training code
-    (what `python -m training.finetune` starts from)."""
+    (what `python -m training.finetune` starts from). The card carries the installed card's
+    `training_chain` forward with one entry for this run, so the shipped card says how it was made."""
+    card_path = out / MODEL_CARD
+    card = json.loads(card_path.read_text())
+    installed = destination / MODEL_CARD
+    earlier = json.loads(installed.read_text()) if installed.is_file() else {}
+    card["training_chain"] = [*earlier.get("training_chain", []), chain_entry(out, card, earlier.get("version"), note)]
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
     destination.mkdir(parents=True, exist_ok=True)
     for name in (DETECTOR_FILE, RECOGNIZER_FILE, MODEL_CARD):
         shutil.copy2(out / name, destination / name)
     checkpoints.mkdir(parents=True, exist_ok=True)
     for name in ("detector.pt", "recognizer.pt", MODEL_CARD):
         shutil.copy2(out / name, checkpoints / name)
-    log(f"installed models into {destination} and checkpoints into {checkpoints}")
+    log(f"installed {card['version']} into {destination} and checkpoints into {checkpoints}")
+
+
+def chain_entry(out: Path, card: dict, started_from: str | None, note: str | None) -> dict:
+    """One step of a card's training_chain: the run, the code and command that made it, what it kept."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    return {
+        "run": str(out),
+        "code_commit": commit or None,
+        "command": shlex.join(["python", "-m", "training.train", *sys.argv[1:]]) if sys.argv[1:] else None,
+        "started_from": started_from,
+        "version": card["version"],
+        "data_generator_commit": card.get("generator_commit"),
+        "kept": {name: sha256_of(out / name) for name in ("detector.pt", "recognizer.pt")},
+        "note": note,
+    }
 
 
 # ----------------------------------------------------------------------------- main
@@ -455,6 +495,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("training/runs/latest"))
     parser.add_argument("--install", action="store_true", help="copy the models and card into murur/alpr/models")
+    parser.add_argument("--note", help="with --install: why this run, for the card's training_chain")
     parser.add_argument("--tiny", action="store_true", help="a few samples and steps: checks the whole chain")
     parser.add_argument("--jobs", type=int, default=2, help="processes for data generation and training")
     parser.add_argument("--no-cache", action="store_true", help="regenerate the data even if cached")
@@ -498,7 +539,7 @@ def main(argv: list[str] | None = None) -> None:
         kept = ("recognizer_trained_in", "generator_commit", "generator_note", "initialised_from")
         calibrate(out, recipe, hyper, extra_card={k: v for k, v in earlier.items() if k in kept})
         if args.install:
-            install(out)
+            install(out, note=args.note)
         return
     log(f"data recipe {recipe.key()}: {recipe.scenes} scenes, {recipe.generator_crops} generator crops")
     pools = (build_pools if not (args.no_cache or args.tiny) else _fresh_pools)(recipe, log, args.jobs)
@@ -515,7 +556,7 @@ def main(argv: list[str] | None = None) -> None:
     export_onnx(out, hyper)
     calibrate(out, recipe, hyper, extra_card=provenance)
     if args.install:
-        install(out)
+        install(out, note=args.note)
 
 
 def _run_recorded(run: Path, section: str, defaults: dict) -> dict:

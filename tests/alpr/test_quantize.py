@@ -29,6 +29,7 @@ def session(path):
 def test_calibration_crops_are_the_first_looks_of_every_generated_plate():
     from murur.alpr.evaluate import synthetic_frames
     from murur.alpr.imaging import CROP_HEIGHT, CROP_WIDTH, FIRST_LOOKS
+
     from training.quantize import calibration_crops
 
     crops = calibration_crops(seed=98, frames=4)
@@ -62,7 +63,13 @@ def test_the_shipped_recogniser_holds_int8_weights_and_reads_like_the_float_expo
 
 def test_rec_quantization_none_ships_the_float_export(tmp_path):
     from training.models import PlateDetector, PlateRecognizer
-    from training.train import RECOGNIZER_FILE, RECOGNIZER_FLOAT_FILE, Hyper, export_onnx, sha256_of
+    from training.train import (
+        RECOGNIZER_FILE,
+        RECOGNIZER_FLOAT_FILE,
+        Hyper,
+        export_onnx,
+        sha256_of,
+    )
 
     torch.save(PlateRecognizer().state_dict(), tmp_path / "recognizer.pt")
     torch.save(PlateDetector().state_dict(), tmp_path / "detector.pt")

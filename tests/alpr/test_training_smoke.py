@@ -24,6 +24,8 @@ def test_tiny_training_exports_loadable_models(tmp_path, monkeypatch):
     assert card["data_recipe"]["scenes"] == train.TINY_DATA["scenes"]
     assert card["data_recipe"]["seed"] == 5  # --data-seed draws a fresh pool of the same recipe
     assert (out / "recipe.json").exists()
+    assert card["auto_issue_threshold"] == 1.0  # three calibration frames cannot prove 99.9 %, and the card says so
+    assert "rule is not met" in card["auto_issue_threshold_note"]
     quantization = card["recognizer"]["quantization"]
     assert quantization["scheme"].startswith("onnxruntime static QDQ: int8")  # the default ships int8
     assert quantization["float_sha256"] == train.sha256_of(out / train.RECOGNIZER_FLOAT_FILE)
@@ -117,3 +119,42 @@ def test_calibrate_only_records_the_runs_own_hyperparameters_and_data(tmp_path, 
     assert card["hyperparameters"]["rec_input_norm"] == "fixed"  # not today's default
     assert card["hyperparameters"]["det_crop"] == list(train.Hyper().det_crop)
     assert card["data_recipe"]["seed"] == 2099  # the run's data, not the default recipe
+
+
+def test_install_carries_the_training_chain_forward(tmp_path, monkeypatch):
+    from training import train
+
+    monkeypatch.setattr(train, "install", lambda *a, **k: None)  # only the explicit call below installs
+    run = tmp_path / "run"
+    train.main(["--out", str(run), "--tiny", "--jobs", "1"])
+    monkeypatch.undo()
+
+    destination, checkpoints = tmp_path / "models", tmp_path / "checkpoints"
+    destination.mkdir()
+    earlier_step = {"run": "training/runs/r0", "note": "the step before"}
+    (destination / train.MODEL_CARD).write_text(json.dumps({"version": "murur-alpr-old", "training_chain": [earlier_step]}))
+    monkeypatch.setattr(train.sys, "argv", ["train.py", "--out", str(run), "--calibrate-only", "--install"])
+    train.install(run, destination, checkpoints, note="why this run")
+
+    shipped = json.loads((destination / train.MODEL_CARD).read_text())
+    assert shipped["training_chain"][0] == earlier_step
+    step = shipped["training_chain"][-1]
+    assert len(shipped["training_chain"]) == 2
+    assert step["started_from"] == "murur-alpr-old" and step["version"] == shipped["version"]
+    assert step["note"] == "why this run"
+    assert step["command"] == f"python -m training.train --out {run} --calibrate-only --install"
+    assert step["kept"]["recognizer.pt"] == train.sha256_of(checkpoints / "recognizer.pt")
+    assert train.sha256_of(destination / train.RECOGNIZER_FILE) == shipped["recognizer"]["sha256"]
+    assert json.loads((checkpoints / train.MODEL_CARD).read_text()) == shipped
+
+
+def test_an_unmet_threshold_rule_is_explained_in_the_card():
+    import numpy as np
+
+    from training import train
+
+    confidences = np.array([0.999, 0.995, 0.99, 0.9, 0.5])
+    correct = np.array([True, False, True, True, False])
+    note = train.threshold_note(confidences, correct, 0.999)
+    assert "1 of the 3 reads scored 0.99 or more were wrong" in note
+    assert "the 1000 or more error-free top reads" in note
