@@ -20,7 +20,9 @@ import numpy as np
 from murur.alpr.imaging import FIRST_LOOKS, LOOK_MARGINS, rectify_plate
 
 # Weights int8 per output channel, activations uint8 per tensor, their ranges the min and max seen.
-SCHEME = "onnxruntime static QDQ: int8 weights per channel, uint8 activations, min-max ranges"
+# The weights use 7 of their 8 bits (reduce_range): x86 CPUs without VNNI multiply uint8 by int8 in pairs
+# summed into int16, which saturates with full-range weights, and Lambda does not promise VNNI.
+SCHEME = "onnxruntime static QDQ: int8 weights per channel (7-bit range), uint8 activations, min-max ranges"
 _BATCH = 16
 
 
@@ -65,5 +67,5 @@ def quantize_recognizer(float_model: Path, int8_model: Path, crops: np.ndarray) 
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(float_model), str(prepared))
         quantize_static(str(prepared), str(int8_model), Crops(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        reduce_range=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         calibrate_method=CalibrationMethod.MinMax)
