@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -92,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--install", action="store_true")
     args = parser.parse_args(argv)
+    command = shlex.join(["python", "-m", "training.finetune", *(sys.argv[1:] if argv is None else argv)])
 
     if not (args.init / "detector.pt").exists():
         raise SystemExit(f"no checkpoints in {args.init}: run `make train` first or pass --from RUN_DIR")
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     export_onnx(args.out, hyper)
     calibrate(args.out, recipe, hyper)
     if args.install:
-        install(args.out)
+        install(args.out, command=command, note=f"fine-tuned on {len(items)} labelled images of {args.labelled}")
 
 
 if __name__ == "__main__":

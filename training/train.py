@@ -453,7 +453,7 @@ CHECKPOINTS_DIR = Path(__file__).with_name("checkpoints")
 
 
 def install(out: Path, destination: Path = MODELS_DIR, checkpoints: Path = CHECKPOINTS_DIR,
-            note: str | None = None) -> None:
+            command: str | None = None, note: str | None = None) -> None:
     """The ONNX models and card into the package; the torch checkpoints beside the training code
     (what `python -m training.finetune` starts from). The card carries the installed card's
     `training_chain` forward with one entry for this run, so the shipped card says how it was made."""
@@ -461,7 +461,7 @@ def install(out: Path, destination: Path = MODELS_DIR, checkpoints: Path = CHECK
     card = json.loads(card_path.read_text())
     installed = destination / MODEL_CARD
     earlier = json.loads(installed.read_text()) if installed.is_file() else {}
-    card["training_chain"] = [*earlier.get("training_chain", []), chain_entry(out, card, earlier.get("version"), note)]
+    card["training_chain"] = [*earlier.get("training_chain", []), chain_entry(out, card, earlier.get("version"), command, note)]
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     destination.mkdir(parents=True, exist_ok=True)
     for name in (DETECTOR_FILE, RECOGNIZER_FILE, MODEL_CARD):
@@ -472,14 +472,14 @@ def install(out: Path, destination: Path = MODELS_DIR, checkpoints: Path = CHECK
     log(f"installed {card['version']} into {destination} and checkpoints into {checkpoints}")
 
 
-def chain_entry(out: Path, card: dict, started_from: str | None, note: str | None) -> dict:
+def chain_entry(out: Path, card: dict, started_from: str | None, command: str | None, note: str | None) -> dict:
     """One step of a card's training_chain: the run, the code and command that made it, what it kept."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True,
                             cwd=Path(__file__).parent).stdout.strip()
     return {
         "run": str(out),
         "code_commit": commit or None,
-        "command": shlex.join(["python", "-m", "training.train", *sys.argv[1:]]) if sys.argv[1:] else None,
+        "command": command,
         "started_from": started_from,
         "version": card["version"],
         "data_generator_commit": card.get("generator_commit"),
@@ -513,6 +513,7 @@ def main(argv: list[str] | None = None) -> None:
     for option, (_, help_text) in DATA_OPTIONS.items():
         parser.add_argument(f"--{option.replace('_', '-')}", type=int, default=None, help=help_text)
     args = parser.parse_args(argv)
+    command = shlex.join(["python", "-m", "training.train", *(sys.argv[1:] if argv is None else argv)])
 
     hyper_over = dict(TINY) if args.tiny else {}
     if args.calibrate_only:  # the card must record how the run's models were trained, not today's defaults
@@ -539,7 +540,7 @@ def main(argv: list[str] | None = None) -> None:
         kept = ("recognizer_trained_in", "generator_commit", "generator_note", "initialised_from")
         calibrate(out, recipe, hyper, extra_card={k: v for k, v in earlier.items() if k in kept})
         if args.install:
-            install(out, note=args.note)
+            install(out, command=command, note=args.note)
         return
     log(f"data recipe {recipe.key()}: {recipe.scenes} scenes, {recipe.generator_crops} generator crops")
     pools = (build_pools if not (args.no_cache or args.tiny) else _fresh_pools)(recipe, log, args.jobs)
@@ -556,7 +557,7 @@ def main(argv: list[str] | None = None) -> None:
     export_onnx(out, hyper)
     calibrate(out, recipe, hyper, extra_card=provenance)
     if args.install:
-        install(out, note=args.note)
+        install(out, command=command, note=args.note)
 
 
 def _run_recorded(run: Path, section: str, defaults: dict) -> dict:

@@ -108,12 +108,15 @@ def test_cached_pools_from_another_generator_commit_are_regenerated(tmp_path, mo
 def test_calibrate_only_records_the_runs_own_hyperparameters_and_data(tmp_path, monkeypatch):
     from training import train
 
-    monkeypatch.setattr(train, "install", lambda *a, **k: None)  # never touch shipped models
+    installed = []
+    monkeypatch.setattr(train, "install", lambda *a, **k: installed.append(k))  # never touch shipped models
     run = tmp_path / "run"
     train.main(["--out", str(run), "--tiny", "--jobs", "1", "--rec-lr", "0.00042", "--rec-input-norm", "fixed",
                 "--data-seed", "2099"])
     # Recalibrating without repeating the training options must not record today's defaults instead.
-    train.main(["--out", str(run), "--tiny", "--jobs", "1", "--calibrate-only"])
+    train.main(["--out", str(run), "--tiny", "--jobs", "1", "--calibrate-only", "--install", "--note", "refit"])
+    assert installed == [{"command": f"python -m training.train --out {run} --tiny --jobs 1 --calibrate-only "
+                                     "--install --note refit", "note": "refit"}]
     card = json.loads((run / "model_card.json").read_text())
     assert card["hyperparameters"]["rec_lr"] == 0.00042
     assert card["hyperparameters"]["rec_input_norm"] == "fixed"  # not today's default
@@ -133,8 +136,7 @@ def test_install_carries_the_training_chain_forward(tmp_path, monkeypatch):
     destination.mkdir()
     earlier_step = {"run": "training/runs/r0", "note": "the step before"}
     (destination / train.MODEL_CARD).write_text(json.dumps({"version": "murur-alpr-old", "training_chain": [earlier_step]}))
-    monkeypatch.setattr(train.sys, "argv", ["train.py", "--out", str(run), "--calibrate-only", "--install"])
-    train.install(run, destination, checkpoints, note="why this run")
+    train.install(run, destination, checkpoints, command="python -m training.train --install", note="why this run")
 
     shipped = json.loads((destination / train.MODEL_CARD).read_text())
     assert shipped["training_chain"][0] == earlier_step
@@ -142,7 +144,7 @@ def test_install_carries_the_training_chain_forward(tmp_path, monkeypatch):
     assert len(shipped["training_chain"]) == 2
     assert step["started_from"] == "murur-alpr-old" and step["version"] == shipped["version"]
     assert step["note"] == "why this run"
-    assert step["command"] == f"python -m training.train --out {run} --calibrate-only --install"
+    assert step["command"] == "python -m training.train --install"
     assert step["kept"]["recognizer.pt"] == train.sha256_of(checkpoints / "recognizer.pt")
     assert train.sha256_of(destination / train.RECOGNIZER_FILE) == shipped["recognizer"]["sha256"]
     assert json.loads((checkpoints / train.MODEL_CARD).read_text()) == shipped
