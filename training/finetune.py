@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenes", type=int, default=600, help="synthetic frames mixed in")
     parser.add_argument("--generator-crops", type=int, default=15000, help="synthetic crops mixed in")
     parser.add_argument("--calibration-frames", type=int, default=Hyper().calibration_frames)
+    parser.add_argument("--quantization-frames", type=int, default=Hyper().quantization_frames,
+                        help="generated frames whose plates set the int8 recogniser's activation ranges")
     parser.add_argument("--no-cache", action="store_true", help="regenerate the synthetic data even if cached")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--install", action="store_true")
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     # The base's own architecture choices (a card from before they were recorded used the first ones).
     base_input_norm = base.get("hyperparameters", {}).get("rec_input_norm", "fixed")
     hyper = replace(Hyper(), det_steps=args.steps, rec_steps=args.steps, det_lr=5e-4, rec_lr=5e-4,
-                    rec_easy_crops=0, calibration_frames=args.calibration_frames, rec_input_norm=base_input_norm)
+                    rec_easy_crops=0, calibration_frames=args.calibration_frames, rec_input_norm=base_input_norm,
+                    quantization_frames=args.quantization_frames)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recipe.json").write_text(json.dumps({
         "fine_tuned_from": base.get("version"), "labelled_folder": str(args.labelled), "labelled_images": len(items),

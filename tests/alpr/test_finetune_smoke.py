@@ -51,9 +51,11 @@ def test_finetune_on_a_labelled_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(finetune, "install", lambda *a, **k: installed.append(a))
     out = tmp_path / "run"
     finetune.main(["--labelled", str(labelled), "--out", str(out), "--steps", "2", "--scenes", "3", "--from", str(base),
-                   "--generator-crops", "8", "--calibration-frames", "2", "--no-cache", "--jobs", "1"])
+                   "--generator-crops", "8", "--calibration-frames", "2", "--quantization-frames", "4", "--no-cache",
+                   "--jobs", "1"])
     recipe = json.loads((out / "recipe.json").read_text())
     assert recipe["labelled_images"] == 2
     assert recipe["hyperparameters"]["rec_input_norm"] == other_norm
+    assert recipe["hyperparameters"]["quantization_frames"] == 4
     assert PlateReader(out).model_version.startswith("murur-alpr-")
     assert installed == []
