@@ -1,12 +1,13 @@
 """The shipped recogniser in int8: onnxruntime's static post-training quantisation of the float export.
 
 The recogniser is most of a frame's time (every plate costs three to seven crops), and its full 3 x 3
-convolutions run about twice as fast in int8 on one CPU thread, reading as many true crops right
+convolutions run 1.6 to 2 times as fast in int8 on one CPU thread, reading as many plates right
 (docs/BENCHMARKS.md). The detector stays float: its depthwise convolutions ran slower in int8.
 
 The activations' ranges are measured on crops cut exactly as the reader cuts them (the first looks'
 margins around the true corners of generated frames), from a seed that no training, calibration or
-evaluation set uses, so the quantised file is a deterministic function of the float file and the recipe.
+evaluation set uses; the quantised file is a deterministic function of the float file and the recipe
+(quantising the shipped recogniser's float export again gives the same bytes).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from murur.alpr.imaging import FIRST_LOOKS, LOOK_MARGINS, rectify_plate
 
 # Weights int8 per output channel, activations uint8 per tensor, their ranges the min and max seen.
 # The weights use 7 of their 8 bits (reduce_range): x86 CPUs without VNNI multiply uint8 by int8 in pairs
-# summed into int16, which saturates with full-range weights, and Lambda does not promise VNNI.
+# summed into int16, which can saturate with full-range weights, and Lambda does not promise VNNI.
 SCHEME = "onnxruntime static QDQ: int8 weights per channel (7-bit range), uint8 activations, min-max ranges"
 _BATCH = 16
 
