@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -28,7 +26,16 @@ import numpy as np
 from murur.alpr.formats import normalise
 from murur.alpr.imaging import decode_grey, letterbox, rectify_plate
 from training.data import DataRecipe, build_pools, generate_pools, jitter_corners, single_threaded
-from training.train import CHECKPOINTS_DIR, Hyper, calibrate, export_onnx, install, log, train_both
+from training.train import (
+    CHECKPOINTS_DIR,
+    Hyper,
+    calibrate,
+    command_line,
+    export_onnx,
+    install,
+    log,
+    train_both,
+)
 
 
 def labelled_plates(folder: Path) -> list[tuple[Path, list[tuple[np.ndarray, str, bool]]]]:
@@ -96,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--install", action="store_true")
     args = parser.parse_args(argv)
-    command = shlex.join(["python", "-m", "training.finetune", *(sys.argv[1:] if argv is None else argv)])
+    command = command_line("training.finetune", argv)
 
     if not (args.init / "detector.pt").exists():
         raise SystemExit(f"no checkpoints in {args.init}: run `make train` first or pass --from RUN_DIR")

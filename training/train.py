@@ -472,6 +472,11 @@ def install(out: Path, destination: Path = MODELS_DIR, checkpoints: Path = CHECK
     log(f"installed {card['version']} into {destination} and checkpoints into {checkpoints}")
 
 
+def command_line(module: str, argv: list[str] | None) -> str:
+    """How a training command was run (`argv` as given to its main, else the process's), for training_chain."""
+    return shlex.join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)])
+
+
 def chain_entry(out: Path, card: dict, started_from: str | None, command: str | None, note: str | None) -> dict:
     """One step of a card's training_chain: the run, the code and command that made it, what it kept."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True,
@@ -513,7 +518,7 @@ def main(argv: list[str] | None = None) -> None:
     for option, (_, help_text) in DATA_OPTIONS.items():
         parser.add_argument(f"--{option.replace('_', '-')}", type=int, default=None, help=help_text)
     args = parser.parse_args(argv)
-    command = shlex.join(["python", "-m", "training.train", *(sys.argv[1:] if argv is None else argv)])
+    command = command_line("training.train", argv)
 
     hyper_over = dict(TINY) if args.tiny else {}
     if args.calibrate_only:  # the card must record how the run's models were trained, not today's defaults
