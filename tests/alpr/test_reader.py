@@ -198,3 +198,60 @@ def test_shipped_card_matches_the_files():
     # The frame size the card promises is the one the detector graph takes.
     (image,) = ort.InferenceSession(str(MODELS_DIR / card["detector"]["file"])).get_inputs()
     assert image.shape[2:] == [card["detector"]["input_height"], card["detector"]["input_width"]]
+
+
+def counted_detect_at(reader, monkeypatch, blind_at_full_input: bool = False) -> list[float]:
+    """The shrink of every detector pass the reader makes (none found at full input if `blind_at_full_input`)."""
+    calls = []
+    detect_at = reader.detect_at
+
+    def counted(grey, shrink):
+        calls.append(shrink)
+        return [] if blind_at_full_input and shrink == 1.0 else detect_at(grey, shrink)
+
+    monkeypatch.setattr(reader, "detect_at", counted)
+    return calls
+
+
+def test_a_frame_without_a_sure_plate_is_searched_again_at_the_training_scale(reader, monkeypatch):
+    from murur.alpr.reader import _SURE_DETECTION
+
+    card = reader.card
+    assert reader.second_scale == pytest.approx(card["data_recipe"]["detector_size"][0] / card["detector"]["input_width"])
+    assert reader.second_scale < 1.0
+    calls = counted_detect_at(reader, monkeypatch)
+    assert reader.read(jpeg(Image.new("RGB", (1920, 1080), (128, 128, 128)))) == []
+    assert calls == [1.0, reader.second_scale]
+
+    calls.clear()
+    data, _ = frame_with(["1234AB00"], 0)
+    (read,) = reader.read(data)
+    assert read.text == "1234AB00" and read.detector_score >= _SURE_DETECTION
+    assert calls == [1.0]  # a sure plate costs one detector pass
+
+
+def test_plates_found_only_at_the_training_scale_are_read_where_they_are(reader, monkeypatch):
+    from murur.alpr.postprocess import box_iou
+
+    data, boxes = frame_with(["1234AB00", "5071KT08"], 3)
+    calls = counted_detect_at(reader, monkeypatch, blind_at_full_input=True)
+    reads = reader.read(data)
+    assert calls == [1.0, reader.second_scale]
+    for text, box in zip(["1234AB00", "5071KT08"], boxes):
+        (read,) = [r for r in reads if box_iou(r.box, box) >= 0.5]
+        assert read.text == text
+
+
+def test_a_card_without_its_training_size_searches_once(tmp_path, monkeypatch):
+    if not (MODELS_DIR / MODEL_CARD).exists():
+        pytest.skip("no shipped plate models")
+    for name in ("detector.onnx", "recognizer.onnx"):
+        shutil.copy(MODELS_DIR / name, tmp_path / name)
+    card = json.loads((MODELS_DIR / MODEL_CARD).read_text())
+    del card["data_recipe"]
+    (tmp_path / MODEL_CARD).write_text(json.dumps(card))
+    reader = PlateReader(tmp_path)
+    assert reader.second_scale == 1.0
+    calls = counted_detect_at(reader, monkeypatch)
+    assert reader.read(jpeg(Image.new("RGB", (1920, 1080), (128, 128, 128)))) == []
+    assert calls == [1.0]

@@ -67,8 +67,12 @@ def heatmap_peaks(heat: np.ndarray, threshold: float, max_peaks: int) -> list[tu
     return [(int(rows[i]), int(cols[i]), float(scores[i])) for i in order]
 
 
+# Most plates reported in one frame: an enforcement camera frames a lane or two.
+MAX_PLATES = 8
+
+
 def decode_detector(
-    output: np.ndarray, stride: int, scale: float, threshold: float, max_plates: int = 8
+    output: np.ndarray, stride: int, scale: float, threshold: float, max_plates: int = MAX_PLATES
 ) -> list[Detection]:
     """Plates from one detector output (DETECTOR_CHANNELS x H x W) of an image letterboxed by `scale`."""
     heat = output[0]

@@ -25,11 +25,13 @@ from murur.alpr.imaging import (
     rectify_plate,
 )
 from murur.alpr.postprocess import (
+    MAX_PLATES,
     CtcRead,
     Detection,
     decode_detector,
     decode_plate_text,
     looks_disagree,
+    non_maximum_suppression,
     settle_looks,
     softmax,
 )
@@ -39,6 +41,9 @@ MODEL_CARD = "model_card.json"
 
 # Row-count decisions this close to even are settled by reading the plate both ways.
 _ROWS_UNSURE = (0.25, 0.75)
+# A frame where no detection scores this much is searched again with the frame shrunk to the size the
+# detector was trained at (docs/BENCHMARKS.md: it finds plates the larger input misses, mostly on real photos).
+_SURE_DETECTION = 0.6
 
 __all__ = ["InvalidImage", "ModelNotAvailable", "PlateRead", "PlateReader"]
 
@@ -118,6 +123,9 @@ class PlateReader:
         self._det_size = (int(det["input_width"]), int(det["input_height"]))
         self._det_stride = int(det["stride"])
         self._det_threshold = float(det["threshold"])
+        # The share of the input that the frames the detector was trained on filled (1.0: no second pass).
+        trained_width = card.get("data_recipe", {}).get("detector_size", [self._det_size[0]])[0]
+        self.second_scale = min(1.0, float(trained_width) / self._det_size[0])
         self._detector = _session(detector_file, threads)
         self._recognizer = _session(recognizer_file, threads)
 
@@ -129,8 +137,21 @@ class PlateReader:
     # ------------------------------------------------------------------ stages
 
     def detect(self, grey: Image.Image) -> list[Detection]:
-        canvas, scale = letterbox(grey, *self._det_size)
-        batch = (canvas.astype(np.float32) / 255.0)[None, None]
+        """The plates found at the detector's input size and, in a frame where none is sure, at its training size."""
+        detections = self.detect_at(grey, 1.0)
+        if self.second_scale < 1.0 and not any(d.score >= _SURE_DETECTION for d in detections):
+            detections = non_maximum_suppression(detections + self.detect_at(grey, self.second_scale))[:MAX_PLATES]
+        return detections
+
+    def detect_at(self, grey: Image.Image, shrink: float) -> list[Detection]:
+        """One detector pass over the frame letterboxed into `shrink` of the input, the rest left black."""
+        width, height = self._det_size
+        content, scale = letterbox(grey, round(width * shrink), round(height * shrink))
+        if content.shape != (height, width):
+            canvas = np.zeros((height, width), np.uint8)
+            canvas[:content.shape[0], :content.shape[1]] = content
+            content = canvas
+        batch = (content.astype(np.float32) / 255.0)[None, None]
         (output,) = self._detector.run(None, {"image": batch})
         return decode_detector(output[0], self._det_stride, scale, self._det_threshold)
 
