@@ -27,7 +27,9 @@ pytestmark = pytest.mark.skipif(
 
 SECTION = SECTIONS[0]
 ENTRY, EXIT = SECTION["entry_camera_id"], SECTION["exit_camera_id"]
-ENTERED_AT = datetime(2026, 11, 28, 10, 0, 5, 400000, tzinfo=UTC)
+# Yesterday, not a fixed day: a stored passage expires PASSAGE_GRACE after its section's window, and
+# the pairing ignores expired passages, so a fixed date stops pairing a few days after it was written.
+ENTERED_AT = (datetime.now(UTC) - timedelta(days=1)).replace(hour=10, minute=0, second=5, microsecond=400000)
 # A deployment's validated threshold, as in test_chain.py: the confident path without an officer.
 DEPLOYMENT_THRESHOLD = "0.95"
 PLATE = "1907KN00"
