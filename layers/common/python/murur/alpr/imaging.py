@@ -66,9 +66,9 @@ def decode_grey(image_bytes: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> Image
     return grey
 
 
-def letterbox(grey: Image.Image, width: int, height: int) -> tuple[np.ndarray, float]:
-    """Scale `grey` to fit (width, height), pad right/bottom with zeros; returns (uint8 HxW, scale)."""
-    scale = min(width / grey.width, height / grey.height)
+def letterbox(grey: Image.Image, width: int, height: int, fill: float = 1.0) -> tuple[np.ndarray, float]:
+    """Scale `grey` to fit `fill` of (width, height), pad right/bottom with zeros; returns (uint8 HxW, scale)."""
+    scale = min(width / grey.width, height / grey.height) * fill
     new_w, new_h = max(1, round(grey.width * scale)), max(1, round(grey.height * scale))
     small = grey
     factor = int(1 / scale)

@@ -145,13 +145,8 @@ class PlateReader:
 
     def detect_at(self, grey: Image.Image, shrink: float) -> list[Detection]:
         """One detector pass over the frame letterboxed into `shrink` of the input, the rest left black."""
-        width, height = self._det_size
-        content, scale = letterbox(grey, round(width * shrink), round(height * shrink))
-        if content.shape != (height, width):
-            canvas = np.zeros((height, width), np.uint8)
-            canvas[:content.shape[0], :content.shape[1]] = content
-            content = canvas
-        batch = (content.astype(np.float32) / 255.0)[None, None]
+        canvas, scale = letterbox(grey, *self._det_size, fill=shrink)
+        batch = (canvas.astype(np.float32) / 255.0)[None, None]
         (output,) = self._detector.run(None, {"image": batch})
         return decode_detector(output[0], self._det_stride, scale, self._det_threshold)
 
