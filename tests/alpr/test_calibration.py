@@ -20,7 +20,8 @@ def test_fit_learns_that_likelier_paths_are_more_often_right():
 
 
 def test_json_round_trip_and_feature_check():
-    calibrator = Calibrator(weights=(1.0, 0.5, 0.1, 2.0, -1.0, -0.5, 1.5), bias=0.3)
+    calibrator = Calibrator(weights=(1.0, 0.5, 0.1, 2.0, -1.0, -0.5, 1.5, 0.4), bias=0.3)
+    assert len(calibrator.weights) == len(FEATURE_NAMES)
     assert Calibrator.from_json(calibrator.to_json()) == calibrator
     # A card fitted before the last feature existed gives that feature no weight.
     older = Calibrator.from_json({"features": list(FEATURE_NAMES[:-1]), "weights": [1.0] * (len(FEATURE_NAMES) - 1),
@@ -38,7 +39,25 @@ def test_features_know_the_layouts():
     assert foreign[3] == 0 and foreign[4] == 0
     assert odd[4] == 1
     assert civil[FEATURE_NAMES.index("rectification_agreement")] == 1.0
-    assert read_features(-0.1, [0.99] * 8, 0.9, "1234AB00", rectification_agreement=0.5)[-1] == 0.5
+    agreement = FEATURE_NAMES.index("rectification_agreement")
+    assert read_features(-0.1, [0.99] * 8, 0.9, "1234AB00", rectification_agreement=0.5)[agreement] == 0.5
+
+
+def test_the_smallest_character_margin_counts_clipped():
+    margin = FEATURE_NAMES.index("min_char_log_margin")
+    assert read_features(-0.1, [0.99] * 4, 0.9, "AB12", char_log_margins=(6.0, 1.5, 9.0, 3.0))[margin] == 1.5
+    assert read_features(-0.1, [0.99] * 4, 0.9, "AB12", char_log_margins=(40.0,) * 4)[margin] == 15.0
+    assert read_features(-0.1, [0.99] * 4, 0.9, "AB12", char_log_margins=(-30.0, 2.0, 2.0, 2.0))[margin] == -5.0
+    assert read_features(-0.1, [0.99] * 4, 0.9, "AB12")[margin] == 0.0  # no margins given: no information
+
+
+def test_a_smaller_margin_lowers_the_confidence_when_the_calibration_weighs_it():
+    weights = [0.0] * len(FEATURE_NAMES)
+    weights[FEATURE_NAMES.index("min_char_log_margin")] = 0.8
+    calibrator = Calibrator(weights=tuple(weights), bias=0.0)
+    sure = calibrator.confidence(read_features(-0.1, [0.99] * 4, 0.9, "AB12", char_log_margins=(8.0,) * 4))
+    look_alike = calibrator.confidence(read_features(-0.1, [0.99] * 4, 0.9, "AB12", char_log_margins=(8.0, 0.5, 8.0, 8.0)))
+    assert look_alike < 0.7 < 0.99 < sure
 
 
 def test_threshold_meets_the_precision_target():

@@ -11,10 +11,12 @@ from murur.alpr.postprocess import (
     apply_layout_length_prior,
     apply_layout_prior,
     box_iou,
+    char_log_margins,
     constrained_ctc_decode,
     corners_to_box,
     ctc_greedy_decode,
     decode_detector,
+    decode_plate_text,
     edit_distance,
     heatmap_peaks,
     looks_disagree,
@@ -109,6 +111,31 @@ def test_layout_prior_fixes_a_letter_read_where_a_digit_must_be():
     assert read.text == "1234AB00"
     assert read.layout_substitutions == 2
     assert read.char_confidences[-2:] == pytest.approx((0.35, 0.3))
+
+
+def test_char_margins_are_the_log_odds_over_the_likeliest_other_character():
+    probs = one_hot_path("-A-8-", p=0.9)
+    zero = ALPHABET.index("0") + 1
+    probs[3, zero] = 0.08  # the 8 could be a 0
+    probs[3, 0] = 0.01  # the blank is no rival reading, however likely
+    read = ctc_greedy_decode(probs)
+    margins = char_log_margins(probs, read)
+    assert read.text == "A8"
+    assert margins[0] == pytest.approx(np.log(0.9) - np.log(0.1 / len(ALPHABET)))
+    assert margins[1] == pytest.approx(np.log(0.9 / 0.08))
+
+
+def test_decoded_plates_carry_their_margins_also_where_a_prior_changed_a_character():
+    probs = one_hot_path("1-2-3-4-A-B-O-O", p=0.6)
+    zero = ALPHABET.index("0") + 1
+    probs[14, zero] = 0.3
+    probs[12, zero] = 0.35
+    read = decode_plate_text(probs)
+    assert read.text == "1234AB00"
+    assert len(read.char_log_margins) == 8
+    # The prior chose 0 where O was likelier: those characters' margins are negative.
+    assert read.char_log_margins[-2:] == pytest.approx((np.log(0.35 / 0.6), np.log(0.3 / 0.6)))
+    assert min(read.char_log_margins[:6]) > 2
 
 
 def test_layout_prior_leaves_other_texts_alone():

@@ -22,16 +22,19 @@ FEATURE_NAMES = (
     "no_layout",
     "layout_substitutions",
     "rectification_agreement",
+    "min_char_log_margin",
 )
+# The smallest character margin is clipped to this range: beyond it a margin says nothing more.
+MARGIN_RANGE = (-5.0, 15.0)
 
 
 def read_features(
     path_log_probability: float, char_confidences: Sequence[float], detector_score: float, text: str,
-    layout_substitutions: int = 0, rectification_agreement: float = 1.0,
+    layout_substitutions: int = 0, rectification_agreement: float = 1.0, char_log_margins: Sequence[float] = (),
 ) -> np.ndarray:
     """`rectification_agreement`: the share of the other looks read at the plate (murur.alpr.imaging.CHECK_MARGINS:
     all of them, or only the first FIRST_LOOKS when those agree, which gives 1.0) that read the same text
-    (murur.alpr.postprocess.settle_looks)."""
+    (murur.alpr.postprocess.settle_looks). `char_log_margins`: murur.alpr.postprocess.char_log_margins."""
     layout = match_layout(text) if text else None
     min_char = min(char_confidences) if char_confidences else 1e-6
     return np.array(
@@ -43,6 +46,7 @@ def read_features(
             1.0 if layout is None else 0.0,
             float(layout_substitutions),
             float(rectification_agreement),
+            float(np.clip(min(char_log_margins), *MARGIN_RANGE)) if char_log_margins else 0.0,
         ]
     )
 

@@ -93,6 +93,8 @@ class CtcRead:
     char_frames: tuple[int, ...] = ()  # the frame where each character is most probable
     # Characters replaced, added or dropped to fit a plate layout (see apply_layout_prior).
     layout_substitutions: int = 0
+    # Per character, at its frame: log-odds of its class over the likeliest other character (see char_log_margins).
+    char_log_margins: tuple[float, ...] = ()
 
 
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -183,7 +185,23 @@ def apply_layout_prior(read: CtcRead, probs: np.ndarray, max_substitutions: int 
 
 def decode_plate_text(probs: np.ndarray) -> CtcRead:
     """Greedy CTC decoding, then the plate layouts' priors: wrong character classes, then a length one off."""
-    return apply_layout_length_prior(apply_layout_prior(ctc_greedy_decode(probs), probs), probs)
+    read = apply_layout_length_prior(apply_layout_prior(ctc_greedy_decode(probs), probs), probs)
+    return replace(read, char_log_margins=char_log_margins(probs, read))
+
+
+def char_log_margins(probs: np.ndarray, read: CtcRead, alphabet: str = ALPHABET) -> tuple[float, ...]:
+    """For each character of `read`, log p(its class) - log p(the likeliest other character) at its frame.
+
+    A look-alike read with confidence (0 for 8 at p 0.9 against 0.08) keeps a high character probability
+    but a small margin; the calibration uses the smallest (docs/BENCHMARKS.md: it halves the confident
+    mistakes). Negative where a layout prior chose a class that is not the frame's likeliest character.
+    """
+    margins = []
+    for ch, frame in zip(read.text, read.char_frames):
+        cls = alphabet.index(ch) + 1
+        others = np.delete(probs[frame, 1:], cls - 1)  # characters only: the blank is not a rival reading
+        margins.append(float(np.log(max(probs[frame, cls], 1e-12)) - np.log(max(others.max(), 1e-12))))
+    return tuple(margins)
 
 
 # How much less likely than the best path a layout-constrained path may be and still replace it when

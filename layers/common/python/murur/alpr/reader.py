@@ -66,11 +66,12 @@ class PlateRead:
     path_log_probability: float = field(default=0.0, compare=False, repr=False)
     layout_substitutions: int = field(default=0, compare=False)
     rectification_agreement: float = field(default=1.0, compare=False)
+    char_log_margins: tuple[float, ...] = field(default=(), compare=False, repr=False)
 
     def features(self) -> np.ndarray:
         """What the calibration looks at (see murur.alpr.calibration)."""
         return read_features(self.path_log_probability, self.char_confidences, self.detector_score, self.text,
-                             self.layout_substitutions, self.rectification_agreement)
+                             self.layout_substitutions, self.rectification_agreement, self.char_log_margins)
 
     def to_json(self) -> dict:
         return {
@@ -161,7 +162,7 @@ class PlateReader:
     def confidence(self, read: CtcRead, detector_score: float, agreement: float) -> float:
         return self.calibrator.confidence(
             read_features(read.path_log_probability, read.char_confidences, detector_score, read.text,
-                          read.layout_substitutions, agreement)
+                          read.layout_substitutions, agreement, read.char_log_margins)
         )
 
     @staticmethod
@@ -228,6 +229,7 @@ class PlateReader:
                     path_log_probability=read.path_log_probability,
                     layout_substitutions=read.layout_substitutions,
                     rectification_agreement=agreement,
+                    char_log_margins=read.char_log_margins,
                 )
             )
         return sorted(plates, key=lambda p: -p.confidence)
