@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     # The base's own architecture choices (a card from before they were recorded used the first ones).
     base_input_norm = base.get("hyperparameters", {}).get("rec_input_norm", "fixed")
     hyper = replace(Hyper(), det_steps=args.steps, rec_steps=args.steps, det_lr=5e-4, rec_lr=5e-4,
-                    rec_easy_crops=0, calibration_frames=args.calibration_frames, rec_input_norm=base_input_norm,
+                    rec_easy_crops=0, calibration_frames=args.calibration_frames, threshold_frames=args.calibration_frames,
+                    rec_input_norm=base_input_norm,
                     quantization_frames=args.quantization_frames)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recipe.json").write_text(json.dumps({
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     train_both(pools, hyper, args.out, args.jobs, init=args.init)
     del pools
     export_onnx(args.out, hyper)
-    calibrate(args.out, recipe, hyper)
+    calibrate(args.out, recipe, hyper, jobs=args.jobs)
     if args.install:
         install(args.out, command=command, note=f"fine-tuned on {len(items)} labelled images of {args.labelled}")
 

@@ -1,6 +1,7 @@
 """`make train` end to end in miniature: data, both models, ONNX export, calibration, a loadable card."""
 
 import json
+import numpy as np
 
 import pytest
 
@@ -160,3 +161,72 @@ def test_an_unmet_threshold_rule_is_explained_in_the_card():
     note = train.threshold_note(confidences, correct, 0.999)
     assert "1 of the 3 reads scored 0.99 or more were wrong" in note
     assert "the 1000 or more error-free top reads" in note
+
+
+def _draw(rng, count: int):
+    """Reads whose first feature (the path log-probability) decides how often they are right."""
+    from murur.alpr.calibration import FEATURE_NAMES
+
+    features = np.zeros((count, len(FEATURE_NAMES)))
+    features[:, 0] = rng.uniform(-8, 8, count)
+    correct = rng.random(count) < 1 / (1 + np.exp(-(features[:, 0] + 2) * 2))
+    return features, correct
+
+
+def _with_confident_mistakes(draw, mistakes: int):
+    """The same reads, but some the networks are surest of are wrong: what a fit on its own draw never sees."""
+    features, correct = draw
+    correct = correct.copy()
+    correct[np.argsort(-features[:, 0])[:mistakes * 100:100]] = False
+    return features, correct
+
+
+def _calibrate_on(monkeypatch, tmp_path, hyper, fit, check):
+    from training import train
+
+    draws = {(hyper.calibration_seed, hyper.calibration_frames): fit, (hyper.threshold_seed, hyper.threshold_frames): check}
+    monkeypatch.setattr(train, "calibration_reads", lambda models, seed, frames: draws[(seed, frames)])
+    cards = []
+    monkeypatch.setattr(train, "write_card", lambda out, recipe, hyper, calibration, threshold, metrics, extra=None:
+                        cards.append((calibration, threshold, metrics, extra)) or {"version": "v"})
+    train.calibrate(tmp_path, train.DataRecipe(), hyper)
+    return cards[-1]
+
+
+def test_the_threshold_is_chosen_on_a_draw_the_calibration_was_not_fitted_on(monkeypatch, tmp_path):
+    from murur.alpr.calibration import Calibrator, auto_issue_threshold
+    from training import train
+
+    rng = np.random.default_rng(3)
+    fit = _draw(rng, 8000)
+    check = _with_confident_mistakes(fit, 1)
+    hyper = train.Hyper(calibration_frames=10, threshold_frames=11)
+    calibration, threshold, metrics, _ = _calibrate_on(monkeypatch, tmp_path, hyper, fit, check)
+
+    calibrator = Calibrator.fit(*fit)
+    assert calibration == calibrator.to_json()  # fitted on the first draw only
+    check_confidences = np.array([calibrator.confidence(f) for f in check[0]])
+    fit_confidences = np.array([calibrator.confidence(f) for f in fit[0]])
+    assert threshold == auto_issue_threshold(check_confidences, check[1]) < 1.0
+    # The second draw's confident mistakes push the threshold above what the fit draw alone would allow.
+    assert threshold > auto_issue_threshold(fit_confidences, fit[1])
+    accepted = check_confidences >= threshold
+    assert (metrics["accepted"], metrics["accepted_correct"]) == (accepted.sum(), (accepted & check[1]).sum())
+    assert metrics["accepted_correct"] >= 0.999 * metrics["accepted"]
+    assert metrics["fit_accepted"] == (fit_confidences >= threshold).sum()
+    assert metrics["threshold_chosen_on"] == {"seed": hyper.threshold_seed, "frames": 11}
+    assert (metrics["reads"], metrics["threshold_reads"]) == (8000, 8000)
+
+
+def test_without_a_threshold_draw_the_fit_draw_sets_the_threshold(monkeypatch, tmp_path):
+    from murur.alpr.calibration import Calibrator, auto_issue_threshold
+    from training import train
+
+    fit = _draw(np.random.default_rng(4), 8000)
+    hyper = train.Hyper(calibration_frames=10, threshold_frames=0)
+    calibration, threshold, metrics, _ = _calibrate_on(monkeypatch, tmp_path, hyper, fit, None)
+
+    calibrator = Calibrator.fit(*fit)
+    assert threshold == auto_issue_threshold(np.array([calibrator.confidence(f) for f in fit[0]]), fit[1]) < 1.0
+    assert metrics["threshold_chosen_on"] == "the fit draw"
+    assert metrics["accepted"] == metrics["fit_accepted"] > 0
