@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from murur.alpr.calibration import FEATURE_NAMES, Calibrator, auto_issue_threshold, read_features
+from murur.alpr.calibration import FEATURE_NAMES, Calibrator, auto_issue_threshold, read_features, threshold_on_every_set
 
 
 def test_fit_learns_that_likelier_paths_are_more_often_right():
@@ -78,3 +78,25 @@ def test_too_few_reads_cannot_prove_the_target():
     confidences = np.linspace(0.5, 1, 200)
     assert auto_issue_threshold(confidences, np.ones(200, bool), 0.999) == 1.0
     assert auto_issue_threshold(np.linspace(0.5, 1, 2000), np.ones(2000, bool), 0.999) < 1.0
+
+
+def test_the_threshold_on_every_set_is_the_strictest_that_each_set_needs():
+    confidences = np.linspace(0.5, 1, 4001)
+    lenient = np.ones(4001, bool)
+    strict = lenient.copy()
+    strict[[500, 600, 700, 800, 900]] = False  # mistakes in the middle: this set needs a higher threshold
+    together = threshold_on_every_set([(confidences, lenient), (confidences, strict)], 0.999)
+    assert together == auto_issue_threshold(confidences, strict, 0.999) > auto_issue_threshold(confidences, lenient, 0.999)
+    for correct in (lenient, strict):
+        taken = confidences >= together
+        assert (~correct[taken]).sum() + 1 <= 0.001 * taken.sum()
+    assert threshold_on_every_set([(confidences, strict), (np.array([0.99]), np.array([False]))], 0.999) == 1.0
+
+
+def test_reads_tied_at_the_threshold_are_accepted_together():
+    confidences = np.concatenate([np.linspace(0.5, 0.9, 2000), np.full(1500, 0.95), np.linspace(0.96, 1, 1500)])
+    correct = np.ones(len(confidences), bool)
+    correct[2000:2010] = False  # ten wrong among the tied reads: accepting the tie breaks 99.9 %
+    threshold = auto_issue_threshold(confidences, correct, 0.999)
+    assert threshold > 0.95
+    assert threshold_on_every_set([(confidences, correct)], 0.999) == threshold

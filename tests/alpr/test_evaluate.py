@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from murur.alpr.evaluate import by_plate_width, main, summarise
+from murur.alpr.evaluate import by_kind, by_plate_width, main, summarise
 
 
 def plate(frame: str, width: int, correct: bool, truth: str = "1234AB00") -> dict:
@@ -18,6 +18,17 @@ def test_exact_reads_are_counted_per_plate_width_bin():
         {"width_px": "0-70", "plates": 2, "exact_match": 0.5},
         {"width_px": "90-120", "plates": 1, "exact_match": 1.0},
         {"width_px": ">=250", "plates": 2, "exact_match": 1.0},
+    ]
+
+
+def test_detection_and_exact_reads_are_counted_per_plate_kind():
+    missed = {**plate("b", 90, False), "kind": "mr_two_row", "detected": False, "read": ""}
+    plates = [plate("a", 60, False), plate("a", 200, True), {**plate("b", 90, True), "kind": "mr_two_row"}, missed,
+              {**plate("c", 120, True), "kind": "mr_diplomatic"}, {**plate("r", 120, True), "kind": None}]
+    assert by_kind(plates) == [
+        {"kind": "mr_civil", "plates": 2, "detection_recall": 1.0, "exact_match": 0.5},
+        {"kind": "mr_two_row", "plates": 2, "detection_recall": 0.5, "exact_match": 0.5},
+        {"kind": "mr_diplomatic", "plates": 1, "detection_recall": 1.0, "exact_match": 1.0},
     ]
 
 
@@ -48,6 +59,7 @@ def test_the_evaluation_cli_measures_a_labelled_folder(tmp_path):
     assert real["frames"] == sum(1 for lines in labels if lines) >= 2  # a frame without a plate has no truth
     assert real["plates"] == truths
     assert sum(row["plates"] for row in real["by_plate_width"]) == truths
+    assert real["by_kind"] == [] and real["true_crops"]["by_kind"] == []  # a labelled folder carries no kinds
     assert 0.0 <= real["plate_exact_match"] <= 1.0 and real["true_crops"]["crops"] == truths
     assert data["report"]["model_version"].startswith("murur-alpr-")
     assert all(r["plate_width_px"] > 0 for r in data["records"]["real"] if r["truth"])

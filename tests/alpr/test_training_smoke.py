@@ -194,7 +194,7 @@ def _calibrate_on(monkeypatch, tmp_path, hyper, fit, check):
 
 
 def test_the_threshold_is_chosen_on_a_draw_the_calibration_was_not_fitted_on(monkeypatch, tmp_path):
-    from murur.alpr.calibration import Calibrator, auto_issue_threshold
+    from murur.alpr.calibration import Calibrator, auto_issue_threshold, threshold_on_every_set
     from training import train
 
     rng = np.random.default_rng(3)
@@ -207,7 +207,8 @@ def test_the_threshold_is_chosen_on_a_draw_the_calibration_was_not_fitted_on(mon
     assert calibration == calibrator.to_json()  # fitted on the first draw only
     check_confidences = np.array([calibrator.confidence(f) for f in check[0]])
     fit_confidences = np.array([calibrator.confidence(f) for f in fit[0]])
-    assert threshold == auto_issue_threshold(check_confidences, check[1]) < 1.0
+    assert threshold == threshold_on_every_set([(check_confidences, check[1]), (fit_confidences, fit[1])]) < 1.0
+    assert threshold >= auto_issue_threshold(check_confidences, check[1])
     # The second draw's confident mistakes push the threshold above what the fit draw alone would allow.
     assert threshold > auto_issue_threshold(fit_confidences, fit[1])
     accepted = check_confidences >= threshold
@@ -215,7 +216,26 @@ def test_the_threshold_is_chosen_on_a_draw_the_calibration_was_not_fitted_on(mon
     assert metrics["accepted_correct"] >= 0.999 * metrics["accepted"]
     assert metrics["fit_accepted"] == (fit_confidences >= threshold).sum()
     assert metrics["threshold_chosen_on"] == {"seed": hyper.threshold_seed, "frames": 11}
+    assert metrics["threshold_rule_applied_to"] == ["threshold draw", "fit draw"]
     assert (metrics["reads"], metrics["threshold_reads"]) == (8000, 8000)
+
+
+def test_the_threshold_also_meets_the_rule_on_the_fit_draw(monkeypatch, tmp_path):
+    from murur.alpr.calibration import Calibrator, auto_issue_threshold
+    from training import train
+
+    clean = _draw(np.random.default_rng(5), 8000)
+    fit = _with_confident_mistakes(clean, 2)  # the fit draw holds confident mistakes the threshold draw lacks
+    hyper = train.Hyper(calibration_frames=10, threshold_frames=11)
+    _, threshold, metrics, _ = _calibrate_on(monkeypatch, tmp_path, hyper, fit, clean)
+
+    calibrator = Calibrator.fit(*fit)
+    check_confidences = np.array([calibrator.confidence(f) for f in clean[0]])
+    assert auto_issue_threshold(check_confidences, clean[1]) < threshold < 1.0
+    assert (metrics["fit_accepted"] - metrics["fit_accepted_correct"] + 1) <= 0.001 * metrics["fit_accepted"]
+    kept = np.load(tmp_path / train.CALIBRATION_READS)  # both draws' reads, to try a later rule without rereading
+    assert (kept[f"correct_{hyper.calibration_seed}"] == fit[1]).all()
+    assert (kept[f"features_{hyper.threshold_seed}"] == clean[0]).all()
 
 
 def test_without_a_threshold_draw_the_fit_draw_sets_the_threshold(monkeypatch, tmp_path):

@@ -98,26 +98,24 @@ def auto_issue_threshold(confidences: np.ndarray, correct: np.ndarray, target_pr
     target needs at least 1 / (1 - target_precision) accepted reads; otherwise the threshold is 1.0
     (nothing is auto-issued).
     """
-    order = np.argsort(-confidences)
-    conf, ok = confidences[order], correct[order].astype(bool)
-    # One error more than observed: a set with no mistakes among 50 reads does not prove 99.9 %.
-    errors = np.cumsum(~ok) + 1
-    accepted = np.arange(1, len(ok) + 1)
-    valid = errors <= (1 - target_precision) * accepted
-    if not valid.any():
-        return 1.0
-    # The last position where the prefix still meets the target, cut at a tie boundary.
-    last = int(np.nonzero(valid)[0].max())
-    threshold = float(conf[last])
-    # Ties: everything with the same confidence is accepted together; step up if that breaks the target.
-    while True:
-        taken = conf >= threshold
-        if (~ok[taken]).sum() + 1 <= (1 - target_precision) * max(taken.sum(), 1):
-            return threshold
-        higher = conf[conf > threshold]
-        if len(higher) == 0:
-            return 1.0
-        threshold = float(higher.min())
+    return threshold_on_every_set([(confidences, correct)], target_precision)
+
+
+def threshold_on_every_set(sets: Sequence[tuple[np.ndarray, np.ndarray]], target_precision: float = 0.999) -> float:
+    """Lowest confidence that meets `auto_issue_threshold`'s rule on each of the (confidences, correct) sets
+    at once; 1.0 when none does. Reads tied at the threshold are accepted together."""
+    candidates = np.unique(np.concatenate([np.asarray(conf, np.float64) for conf, _ in sets] + [np.ones(0)]))
+    valid = np.ones(len(candidates), bool)
+    for confidences, correct in sets:
+        order = np.argsort(confidences)
+        conf = np.asarray(confidences, np.float64)[order]
+        wrong = ~np.asarray(correct, bool)[order]
+        first_taken = np.searchsorted(conf, candidates, side="left")
+        accepted = len(conf) - first_taken
+        # Wrong reads at or above each candidate, plus one: no mistakes among 50 reads do not prove 99.9 %.
+        wrong_above = np.concatenate([np.cumsum(wrong[::-1])[::-1], [0]])[first_taken]
+        valid &= wrong_above + 1 <= (1 - target_precision) * accepted
+    return float(candidates[valid].min()) if valid.any() else 1.0
 
 
 def reliability_table(confidences: np.ndarray, correct: np.ndarray, bins: Sequence[float] = (0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0001)) -> list[dict]:
