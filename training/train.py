@@ -436,21 +436,21 @@ def calibrate(out: Path, recipe: DataRecipe, hyper: Hyper, extra_card: dict | No
             results = pool.starmap(calibration_reads, [(out, seed, frames) for seed, frames in draws])
     else:
         results = [calibration_reads(out, seed, frames) for seed, frames in draws]
-    features, correct = results[0]
-    check_features, check_correct = results[-1]
     # Kept beside the models so that a later threshold rule can be tried without reading the frames again.
-    np.savez_compressed(out / CALIBRATION_READS, **{f"{name}_{seed}": array for (seed, _), (feats, ok) in zip(draws, results)
-                                                    for name, array in (("features", feats), ("correct", ok))})
+    kept = {}
+    for (seed, _), (draw_features, draw_correct) in zip(draws, results):
+        kept[f"features_{seed}"], kept[f"correct_{seed}"] = draw_features, draw_correct
+    np.savez_compressed(out / CALIBRATION_READS, **kept)
+    features, correct = results[0]
     if len(correct) >= 10 and 0 < correct.sum() < len(correct):
         calibrator = Calibrator.fit(features, correct)
     else:  # degenerate (tiny runs): keep the provisional mapping
         calibrator = provisional
-    confidences = np.array([calibrator.confidence(f) for f in features])
-    check_confidences = np.array([calibrator.confidence(f) for f in check_features])
+    scored = [(np.array([calibrator.confidence(f) for f in draw_features]), draw_correct)
+              for draw_features, draw_correct in results]
+    (confidences, _), (check_confidences, check_correct) = scored[0], scored[-1]
     # The rule must hold on the fit draw as well: a threshold met on one draw of frames can miss on another.
-    threshold = (threshold_on_every_set([(check_confidences, check_correct), (confidences, correct)],
-                                        hyper.target_precision)
-                 if len(check_correct) else 1.0)
+    threshold = threshold_on_every_set(scored, hyper.target_precision)
     metrics = {
         "frames": hyper.calibration_frames,
         "reads": int(len(correct)),

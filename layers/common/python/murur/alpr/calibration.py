@@ -104,12 +104,12 @@ def auto_issue_threshold(confidences: np.ndarray, correct: np.ndarray, target_pr
 def threshold_on_every_set(sets: Sequence[tuple[np.ndarray, np.ndarray]], target_precision: float = 0.999) -> float:
     """Lowest confidence that meets `auto_issue_threshold`'s rule on each of the (confidences, correct) sets
     at once; 1.0 when none does. Reads tied at the threshold are accepted together."""
-    candidates = np.unique(np.concatenate([np.asarray(conf, np.float64) for conf, _ in sets] + [np.ones(0)]))
+    sets = [(np.asarray(conf, np.float64), np.asarray(correct, bool)) for conf, correct in sets]
+    candidates = np.unique(np.concatenate([conf for conf, _ in sets] + [np.ones(0)]))
     valid = np.ones(len(candidates), bool)
     for confidences, correct in sets:
         order = np.argsort(confidences)
-        conf = np.asarray(confidences, np.float64)[order]
-        wrong = ~np.asarray(correct, bool)[order]
+        conf, wrong = confidences[order], ~correct[order]
         first_taken = np.searchsorted(conf, candidates, side="left")
         accepted = len(conf) - first_taken
         # Wrong reads at or above each candidate, plus one: no mistakes among 50 reads do not prove 99.9 %.

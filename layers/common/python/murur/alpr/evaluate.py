@@ -6,7 +6,8 @@ A real folder holds `NAME.jpg` + `NAME.txt`, the text being one tab-separated li
 `NAME.jpg <x> <y> <width> <height> <PLATE_TEXT>` per plate (box in pixels, text normalised).
 Reported: detection recall (IoU >= 0.5), exact-match reads of whole photos, character error rate,
 precision and coverage at the auto-issue threshold, a reliability table, latency per frame on one
-thread, exact reads by the plate's width in pixels and by plate kind (synthetic sets), and the recogniser alone on the true plate crops.
+thread, exact reads by the plate's width in pixels and by plate kind (synthetic sets), and the
+recogniser alone on the true plate crops.
 """
 
 from __future__ import annotations
@@ -174,15 +175,19 @@ def by_plate_width(plates: list[dict]) -> list[dict]:
 
 def by_kind(plates: list[dict]) -> list[dict]:
     """Detection recall and exact reads per plate kind, most plates first (real photos carry no kind)."""
-    kinds: dict[str, list[dict]] = {}
-    for plate in plates:
-        if plate["kind"]:
-            kinds.setdefault(plate["kind"], []).append(plate)
-    rows = [{"kind": kind, "plates": len(inside),
+    return [{"kind": kind, "plates": len(inside),
              "detection_recall": _ratio(sum(r["detected"] for r in inside), len(inside)),
              "exact_match": _ratio(sum(r["correct"] for r in inside), len(inside))}
-            for kind, inside in kinds.items()]
-    return sorted(rows, key=lambda row: (-row["plates"], row["kind"]))
+            for kind, inside in _grouped_by_kind(plates)]
+
+
+def _grouped_by_kind(items: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The items that have a kind, grouped by it, the largest group first."""
+    groups: dict[str, list[dict]] = {}
+    for item in items:
+        if item["kind"]:
+            groups.setdefault(item["kind"], []).append(item)
+    return sorted(groups.items(), key=lambda group: (-len(group[1]), group[0]))
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -193,7 +198,7 @@ def true_crop_reads(reader: PlateReader, frames: Iterable[Frame]) -> dict:
     """The recogniser alone on the true plate regions (rows decided by the kind when known, else best of both)."""
     right = total = errors = chars = 0
     times = []
-    per_kind: dict[str, list[int]] = {}
+    outcomes = []
     for frame in frames:
         try:
             grey = decode_grey(frame.image)
@@ -214,16 +219,14 @@ def true_crop_reads(reader: PlateReader, frames: Iterable[Frame]) -> dict:
             best = max(reads, key=lambda r: reader.confidence(r, 1.0, 1.0))
             total += 1
             right += best.text == truth.text
-            if truth.kind:
-                tally = per_kind.setdefault(truth.kind, [0, 0])
-                tally[0] += 1
-                tally[1] += best.text == truth.text
+            outcomes.append({"kind": truth.kind, "correct": best.text == truth.text})
             errors += edit_distance(truth.text, best.text)
             chars += len(truth.text)
     return {"crops": total, "exact_match": _ratio(right, total), "character_error_rate": _ratio(errors, chars),
             "latency_ms_per_crop_p50": float(np.percentile(times, 50)) if times else None,
-            "by_kind": [{"kind": kind, "crops": n, "exact_match": _ratio(ok, n)}
-                        for kind, (n, ok) in sorted(per_kind.items(), key=lambda item: (-item[1][0], item[0]))]}
+            "by_kind": [{"kind": kind, "crops": len(inside),
+                         "exact_match": _ratio(sum(c["correct"] for c in inside), len(inside))}
+                        for kind, inside in _grouped_by_kind(outcomes)]}
 
 
 def cold_start_seconds(models: Path | None = None, runs: int = 3) -> float:
