@@ -100,3 +100,11 @@ def test_reads_tied_at_the_threshold_are_accepted_together():
     threshold = auto_issue_threshold(confidences, correct, 0.999)
     assert threshold > 0.95
     assert threshold_on_every_set([(confidences, correct)], 0.999) == threshold
+
+
+def test_the_rule_counts_one_wrong_read_more_than_observed():
+    from murur.alpr.calibration import rule_holds
+
+    assert rule_holds(0, 1000) and not rule_holds(0, 999)
+    assert rule_holds(1, 2000) and not rule_holds(1, 1999)
+    assert list(rule_holds(np.array([0, 1, 2]), np.array([1000, 1000, 3000]))) == [True, False, True]

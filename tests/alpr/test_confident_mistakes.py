@@ -26,3 +26,13 @@ def test_width_bins_cover_every_width():
     assert width_bin(249) == "160-250"
     assert width_bin(900) == ">=250"
     assert width_bin(None) == "no plate"
+
+
+def test_the_reads_at_the_threshold_are_counted_and_checked_against_the_rule():
+    right = [record(0.9999 - i / 1_000_000, True, 200) for i in range(1500)]
+    with_one_wrong = [*right, record(0.999, False, 80, "1234AB08")]
+    report = confident_mistakes(with_one_wrong, top=10, threshold=0.99)
+    assert report["at_threshold"] == {"threshold": 0.99, "accepted": 1501, "wrong": 1, "rule_met": False}
+    assert confident_mistakes(right, top=10, threshold=0.99)["at_threshold"]["rule_met"]
+    nothing_accepted = confident_mistakes(right, top=10)["at_threshold"]
+    assert nothing_accepted["accepted"] == 0 and not nothing_accepted["rule_met"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from murur.alpr import PlateReader
 from murur.local.demo import run_demo, template_decimal
 
 DEPLOYED_THRESHOLD = 0.99
@@ -27,6 +28,11 @@ def test_the_demo_accounts_for_every_frame(tmp_path: Path) -> None:
     assert summary["notices_undelivered"] == 0  # SNS accepts every SMS locally: nothing parked
     text = printed.getvalue()
     assert "9/9]" in text and "Rejected uploads: 5" in text
+    # Out of the box the model card's threshold decides: reads that sure skip the officer, the others wait.
+    assert f"the model card's {PlateReader.default().auto_issue_threshold:.4f}" in text
+    statuses = summary["frame_statuses"]
+    decided_outcomes = sum(statuses.get(s, 0) for s in ("VIOLATION_ISSUED", "UNKNOWN_PLATE", "DISCARDED"))
+    assert decided_outcomes == summary["reviews_decided"] + summary["issued_without_review"]
     # Citizens object through the HTTP API (the section-control violation at least is theirs to contest);
     # the officer upholds the first and cancels the second.
     objections = summary["citizens_api"]["objections"]
@@ -36,10 +42,10 @@ def test_the_demo_accounts_for_every_frame(tmp_path: Path) -> None:
 
 
 def test_the_demos_officer_works_the_review_queue_and_leaves_none_unaccounted(tmp_path: Path) -> None:
-    summary = run_demo(tmp_path, frame_count=16, seed=11, stream=io.StringIO())
+    # Auto-issue off, as a deployment may set it: every read goes to an officer, who decides all but three.
+    summary = run_demo(tmp_path, frame_count=16, seed=11, stream=io.StringIO(), auto_issue_threshold=1.0)
 
     statuses = summary["frame_statuses"]
-    # Out of the box every read goes to an officer; the demo's officer decides all but three.
     assert summary["reviews_pending"] == statuses.get("REVIEW_PENDING", 0) <= 3
     assert summary["reviews_decided"] > 0
     decided_outcomes = sum(statuses.get(s, 0) for s in ("VIOLATION_ISSUED", "UNKNOWN_PLATE", "DISCARDED"))

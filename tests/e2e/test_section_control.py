@@ -152,7 +152,7 @@ def test_a_plate_seen_at_the_exit_only_issues_nothing(stack: LocalStack) -> None
 
 def test_unsure_reads_wait_for_an_officer_and_the_pair_matches_in_whatever_order_they_are_decided(
         make_stack: Any) -> None:
-    stack = make_stack()  # the shipped threshold: every read goes to an officer first
+    stack = make_stack(AutoIssueThreshold="1")  # auto-issue off: every read goes to an officer first
     entry_body, exit_body = confident_scenes(PLATE)
     for upload in (passage(ENTRY, ENTERED_AT, entry_body, "P000009"),
                    passage(EXIT, ENTERED_AT + timedelta(seconds=140), exit_body, "P000009")):
@@ -178,7 +178,7 @@ def test_unsure_reads_wait_for_an_officer_and_the_pair_matches_in_whatever_order
 def test_one_exit_passage_ends_one_trip_even_when_an_older_entry_is_decided_last(make_stack: Any) -> None:
     """Two entry passages of one plate 30 s apart, one exit: the exit pairs with the later entry, and
     the older entry, decided last and also too fast with that exit, is not fined again for the trip."""
-    stack = make_stack()
+    stack = make_stack(AutoIssueThreshold="1")  # auto-issue off: the officer decides in the order the test needs
     entry_body, exit_body = confident_scenes(PLATE)
     first, second = ENTERED_AT - timedelta(seconds=30), ENTERED_AT
     uploads = [passage(ENTRY, first, entry_body, "P000021"), passage(ENTRY, second, exit_body, "P000022"),

@@ -112,10 +112,15 @@ def threshold_on_every_set(sets: Sequence[tuple[np.ndarray, np.ndarray]], target
         conf, wrong = confidences[order], ~correct[order]
         first_taken = np.searchsorted(conf, candidates, side="left")
         accepted = len(conf) - first_taken
-        # Wrong reads at or above each candidate, plus one: no mistakes among 50 reads do not prove 99.9 %.
         wrong_above = np.concatenate([np.cumsum(wrong[::-1])[::-1], [0]])[first_taken]
-        valid &= wrong_above + 1 <= (1 - target_precision) * accepted
+        valid &= rule_holds(wrong_above, accepted, target_precision)
     return float(candidates[valid].min()) if valid.any() else 1.0
+
+
+def rule_holds(wrong: np.ndarray | int, accepted: np.ndarray | int, target_precision: float = 0.999) -> np.ndarray | bool:
+    """The auto-issue rule for `accepted` reads of which `wrong` are wrong (elementwise on arrays)."""
+    # One wrong read more than observed: no mistakes among 50 reads do not prove 99.9 %.
+    return np.asarray(wrong) + 1 <= (1 - target_precision) * np.asarray(accepted)
 
 
 def reliability_table(confidences: np.ndarray, correct: np.ndarray, bins: Sequence[float] = (0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0001)) -> list[dict]:

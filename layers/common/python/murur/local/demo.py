@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from murur.alpr import PlateReader
 from murur.dynamo import from_item
 from murur.frames import FrameStatus
 from murur.local.analytics_demo import analytics_at_the_end
@@ -310,7 +311,7 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
         "payments": payments,
         "reviews_pending": len(pending),
         "reviews_decided": len(decided),
-        # Reads at or above the auto-issue threshold go straight on (none with the shipped card: it is 1).
+        # Reads at or above the auto-issue threshold (the model card's unless AutoIssueThreshold is set) go straight on.
         "issued_without_review": decisions.get(Decision.CONFIDENT, 0),
         "rejections": {frame["frame_id"]: frame.get("reason_code") for frame in rejected},
         "unknown_plates": len(unknown),
@@ -365,6 +366,9 @@ def run_demo(out: Path, frame_count: int = 36, seed: int = 2026, stream: TextIO 
     with LocalStack(parameters, log_level="CRITICAL") as stack:
         if parameters:
             say(f"  AutoIssueThreshold {parameters['AutoIssueThreshold']}: reads at least this sure skip the officer")
+        else:
+            say(f"  AutoIssueThreshold unset: the model card's {PlateReader.default().auto_issue_threshold:.4f}; reads at least this sure "
+                f"skip the officer")
         seed_registry(stack)
         say(f"  {len(stack.template.resources)} template resources; seeded {len(CAMERAS)} cameras "
             f"({sum(c.status == 'RETIRED' for c in CAMERAS)} retired) and {len(VEHICLES)} vehicles")
