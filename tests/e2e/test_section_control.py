@@ -186,7 +186,12 @@ def test_one_exit_passage_ends_one_trip_even_when_an_older_entry_is_decided_last
     for upload in uploads:
         stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata)
     stack.wait_for_executions()
-    for frame_id in (f"{ENTRY}-P000022", f"{EXIT}-P000023", f"{ENTRY}-P000021"):
+    frame_ids = (f"{ENTRY}-P000022", f"{EXIT}-P000023", f"{ENTRY}-P000021")
+    # Every review stored before the first decision (a decision finds nothing to decide otherwise).
+    stack.wait_until(lambda: {r["frame_id"] for r in table_items(stack, "ReviewsTable") if r["status"] == "PENDING"}
+                     >= set(frame_ids), timeout=30,
+                     what="the three reviews to be pending")
+    for frame_id in frame_ids:
         wait_after_decision(stack, decide_review(stack, frame_id, "CORRECTED", plate_text=PLATE, reviewer="officer-3"))
 
     (violation,) = table_items(stack, "ViolationsTable")
