@@ -205,7 +205,7 @@ def officer_reviews(stack: LocalStack, planned: list[PlannedFrame], say: Any, le
 def _describe(outcome: FrameOutcome) -> str:
     output, status = outcome.output, outcome.status
     best = outcome.recognition.get("best") or {}
-    read = f"read {best['text']} ({best['confidence']:.2f})" if best else ""
+    read = f"read {best['text']} ({best['confidence']:.4f})" if best else ""
     if status == "REJECTED":
         return f"rejected: {outcome.record.get('reason_code')}"
     if status == "VIOLATION_ISSUED":
@@ -269,7 +269,7 @@ def report(stack: LocalStack, outcomes: list[FrameOutcome], out: Path, stream: T
     say(f"\nReviews pending for an officer: {len(pending)}")
     for review in pending:
         best = ((review.get("state") or {}).get("recognition") or {}).get("best") or {}
-        say(f"  {review['frame_id']}  model read {best.get('text', '?')} ({float(best.get('confidence', 0)):.2f})")
+        say(f"  {review['frame_id']}  model read {best.get('text', '?')} ({float(best.get('confidence', 0)):.4f})")
     decided = [review for review in reviews if review["status"] == "DECIDED"]
     if decided:
         say(f"Reviews decided: {len(decided)}")
