@@ -572,15 +572,30 @@ class LocalStack:
         return description
 
     def wait_for_executions(self, timeout: float = 120.0) -> list[dict[str, Any]]:
-        """Wait until every execution has finished or waits for an officer; their descriptions."""
+        """Wait until every execution has finished or waits for an officer with its review stored as
+        pending (so that an officer's decision finds it); their descriptions."""
 
-        def settled(execution_arn: str) -> bool:
+        def settled(execution_arn: str, pending: set[str]) -> bool:
             status = self.describe_execution(execution_arn)["status"]
-            return status in FINISHED or self.is_waiting_for_review(execution_arn)
+            return status in FINISHED or (execution_arn in pending and self.is_waiting_for_review(execution_arn))
+
+        def all_settled() -> bool:
+            pending = self.pending_review_executions()
+            return all(settled(arn, pending) for arn in arns)
 
         arns = [execution["executionArn"] for execution in self.executions()]
-        self.wait_until(lambda: all(settled(arn) for arn in arns), timeout=timeout, what="the executions to settle")
+        self.wait_until(all_settled, timeout=timeout, what="the executions to settle")
         return [self.describe_execution(arn) for arn in arns]
+
+    def pending_review_executions(self) -> set[str]:
+        """The executions whose review waits in ReviewsTable for an officer."""
+        paginator = self.client("dynamodb").get_paginator("scan")
+        return {item["execution_arn"]["S"]
+                for page in paginator.paginate(TableName=self.name("ReviewsTable"),
+                                               ProjectionExpression="execution_arn, #status",
+                                               ExpressionAttributeNames={"#status": "status"})
+                for item in page["Items"]
+                if item.get("status", {}).get("S") == "PENDING" and "execution_arn" in item}
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         paginator = self.client("stepfunctions").get_paginator("get_execution_history")
