@@ -183,9 +183,9 @@ def test_one_exit_passage_ends_one_trip_even_when_an_older_entry_is_decided_last
     first, second = ENTERED_AT - timedelta(seconds=30), ENTERED_AT
     uploads = [passage(ENTRY, first, entry_body, "P000021"), passage(ENTRY, second, exit_body, "P000022"),
                passage(EXIT, second + timedelta(seconds=150), exit_body, "P000023")]
-    for upload in uploads:
+    for upload in uploads:  # one at a time: this test is about the order of the decisions, not of the reads
         stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata)
-    stack.wait_for_executions()
+        stack.wait_for_executions()
     frame_ids = (f"{ENTRY}-P000022", f"{EXIT}-P000023", f"{ENTRY}-P000021")
     # Every review stored before the first decision (a decision finds nothing to decide otherwise).
     stack.wait_until(lambda: {r["frame_id"] for r in table_items(stack, "ReviewsTable") if r["status"] == "PENDING"}

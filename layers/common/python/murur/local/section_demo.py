@@ -66,9 +66,9 @@ def run_section_demo(stack: LocalStack, start: datetime, say: Callable[[str], No
         f"tolerance {section['tolerance_kmh']} km/h): {len(DRIVES)} vehicles pass both cameras ...")
     uploads = _uploads(start)
     truth = {upload.key: plate for upload, plate in uploads}
-    for upload, _ in uploads:
+    for upload, _ in uploads:  # each passage read before the next arrives, as a car takes minutes between cameras
         stack.upload_frame(upload.body, key=upload.key, metadata=upload.metadata, content_type=upload.content_type)
-    stack.wait_for_executions()
+        stack.wait_for_executions()
 
     decided = 0
     for review in sorted(table_items(stack, "ReviewsTable"), key=lambda r: r["requested_at"]):
