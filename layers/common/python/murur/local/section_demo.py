@@ -98,6 +98,10 @@ def run_section_demo(stack: LocalStack, start: datetime, say: Callable[[str], No
                 "amount_mru": violation["amount_mru"] if violation else None,
                 "frame_statuses": [entry_frame.get("status"), exit_frame.get("status")]}
         pairs.append(pair)
+        if average is None:  # the pair did not complete: say so with the frames' statuses instead of an average
+            say(f"  {drive.plate:<9} {drive.story:<26} {drive.seconds:g} s -> not paired "
+                f"(entry {entry_frame.get('status')}, exit {exit_frame.get('status')})")
+            continue
         verdict = (f"violation {violation['violation_id']}, {violation['amount_mru']} MRU, both frames as evidence"
                    if violation else "within the limit: nothing issued")
         say(f"  {drive.plate:<9} {drive.story:<26} {drive.seconds:g} s -> average {average:g} km/h -> {verdict}")
