@@ -37,6 +37,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from murur.local.functions import FunctionError, LocalFunction, LocalFunctions
 from murur.local.identity import LOCAL_PARAMETERS
 from murur.local.template import LocalTemplate, load_template
+from murur.reviews import ReviewsRepository
 
 if TYPE_CHECKING:
     from murur.local.gateway import HttpResponse
@@ -588,14 +589,9 @@ class LocalStack:
         return [self.describe_execution(arn) for arn in arns]
 
     def pending_review_executions(self) -> set[str]:
-        """The executions whose review waits in ReviewsTable for an officer."""
-        paginator = self.client("dynamodb").get_paginator("scan")
-        return {item["execution_arn"]["S"]
-                for page in paginator.paginate(TableName=self.name("ReviewsTable"),
-                                               ProjectionExpression="execution_arn, #status",
-                                               ExpressionAttributeNames={"#status": "status"})
-                for item in page["Items"]
-                if item.get("status", {}).get("S") == "PENDING" and "execution_arn" in item}
+        """The executions whose review waits in the officers' queue (up to a local run's thousand)."""
+        queue = ReviewsRepository(self.client("dynamodb"), self.name("ReviewsTable")).pending(limit=1000)
+        return {review["execution_arn"] for review in queue if review.get("execution_arn")}
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         paginator = self.client("stepfunctions").get_paginator("get_execution_history")
