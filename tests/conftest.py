@@ -9,6 +9,52 @@ import pytest
 
 import murur
 
+# The local stacks of the running test: a failing test's report carries what each one's frames
+# went through (LocalStack.diagnosis), so a failure seen once under load can be told apart.
+_stacks_in_test: list[object] = []
+_diagnoses_of_closed_stacks: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _diagnose_local_stacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from murur.local import LocalStack
+
+    enter, exit_ = LocalStack.__enter__, LocalStack.__exit__
+
+    def entering(stack: LocalStack) -> LocalStack:
+        entered = enter(stack)
+        _stacks_in_test.append(stack)
+        return entered
+
+    def exiting(stack: LocalStack, *exc_info: object) -> None:
+        if stack in _stacks_in_test:
+            _stacks_in_test.remove(stack)
+            _diagnoses_of_closed_stacks.append(_diagnose(stack))
+        exit_(stack, *exc_info)
+
+    monkeypatch.setattr(LocalStack, "__enter__", entering)
+    monkeypatch.setattr(LocalStack, "__exit__", exiting)
+    yield
+    _stacks_in_test.clear()
+    _diagnoses_of_closed_stacks.clear()
+
+
+def _diagnose(stack: object) -> str:
+    try:
+        return stack.diagnosis()  # type: ignore[attr-defined]
+    except Exception as error:  # noqa: BLE001 - a report must not hide the test's own failure
+        return f"no diagnosis: {type(error).__name__}: {error}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        diagnoses = _diagnoses_of_closed_stacks + [_diagnose(stack) for stack in _stacks_in_test]
+        for number, diagnosis in enumerate(diagnoses, 1):
+            report.sections.append((f"local stack {number}", diagnosis))
+
 
 @pytest.fixture
 def make_stack() -> Iterator[Callable[..., "murur.local.LocalStack"]]:

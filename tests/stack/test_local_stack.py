@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -153,3 +154,36 @@ def test_object_created_events_reach_ingest_only_as_the_rule_says(
         assert event["detail"]["object"]["key"] == key
         assert event["detail"]["object"]["size"] == 4
         assert event["detail-type"] == "Object Created"
+
+
+def test_a_failing_frame_is_told_apart_in_the_stacks_diagnosis(bare_stack: LocalStack) -> None:
+    """What a failing test's report shows (tests/conftest.py): the execution's error and cause, the frame's status."""
+    bare_stack.functions.fault_injections["RecognizePlateFunction"] = ValueError("model file unreadable")
+    bare_stack.client("dynamodb").put_item(
+        TableName=bare_stack.name("FramesTable"), Item={"frame_id": {"S": "NKC-TVZ-01-F1"}, "status": {"S": "RECEIVED"}}
+    )
+    arn = bare_stack.client("stepfunctions").start_execution(
+        stateMachineArn=bare_stack.state_machine_arn, name="f1", input=json.dumps({"frame": _frame()})
+    )["executionArn"]
+    bare_stack.wait_for_execution(arn, timeout=30)
+
+    lines = bare_stack.diagnosis().splitlines()
+    assert any(line.startswith("execution f1: FAILED") and "ValueError" in line and "model file unreadable" in line
+               for line in lines), lines
+    assert "FramesTable: NKC-TVZ-01-F1 FAILED ValueError" in lines
+    assert "recognition NKC-TVZ-01-F1: ValueError best=None None threshold=None" in " ".join(lines)
+
+
+def test_the_stack_restores_the_environment_it_found_even_after_an_outside_deletion(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from murur.local.functions import process_environment
+
+    monkeypatch.setenv("MURUR_TEST_KEPT", "before")
+    monkeypatch.delenv("MURUR_TEST_ADDED", raising=False)
+    monkeypatch.delenv("MURUR_TEST_DELETED", raising=False)
+    with process_environment({"MURUR_TEST_KEPT": "during", "MURUR_TEST_ADDED": "during", "MURUR_TEST_DELETED": "x"}):
+        assert os.environ["MURUR_TEST_KEPT"] == os.environ["MURUR_TEST_ADDED"] == "during"
+        del os.environ["MURUR_TEST_DELETED"]  # as a writer outside the lock would (a test's monkeypatch)
+
+    assert os.environ["MURUR_TEST_KEPT"] == "before"
+    assert "MURUR_TEST_ADDED" not in os.environ and "MURUR_TEST_DELETED" not in os.environ

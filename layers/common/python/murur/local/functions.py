@@ -20,7 +20,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,7 +174,25 @@ class LocalFunctions:
             yield
 
 
+# Every change to this process's environment variables goes through this lock: a handler's variables
+# are set for its call on a Step Functions thread while a stack starts or stops on the main thread.
 _environment_lock = threading.RLock()
+
+
+@contextmanager
+def process_environment(variables: dict[str, str]) -> Iterator[None]:
+    """`variables` set in os.environ until exit, then each restored (or removed) under the lock.
+
+    Not mock.patch.dict(os.environ): its exit clears and refills the whole environment, which a
+    handler's call on another thread would see half done."""
+    with _environment_lock:
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+    try:
+        yield
+    finally:
+        with _environment_lock:
+            _restore(saved)
 
 
 @contextmanager
@@ -189,9 +207,16 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
         try:
             yield
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            _restore(saved)
             settings.cache_clear()
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is not None:
+            os.environ[name] = value
+        elif name in os.environ:
+            # A deletion by a writer outside the lock (a test's monkeypatch) must not fail the task:
+            # the variable is gone either way.
+            with suppress(KeyError):
+                del os.environ[name]

@@ -1,8 +1,8 @@
 """The demo's section control: two vehicles through the RN2 section, one over the average limit, one under.
 
 Each passes the entry camera, then the exit camera (murur.local.seed.SECTIONS); every frame goes
-through the frame pipeline like any other, so with the shipped threshold each read waits for an
-officer, whom the demo stands in for (it knows which plate it drew). The second decision of each
+through the frame pipeline like any other: a read at or above the auto-issue threshold is decided
+at once, the others wait for an officer, whom the demo stands in for (it knows which plate it drew). The second decision of each
 pair completes it: one violation with both frames as evidence, and one passage pair within the limit.
 """
 

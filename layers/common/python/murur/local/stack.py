@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import time
 import uuid
 import zipfile
@@ -34,7 +33,7 @@ from moto import mock_aws
 from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-from murur.local.functions import FunctionError, LocalFunction, LocalFunctions
+from murur.local.functions import FunctionError, LocalFunction, LocalFunctions, process_environment
 from murur.local.identity import LOCAL_PARAMETERS
 from murur.local.template import LocalTemplate, load_template
 from murur.reviews import ReviewsRepository
@@ -126,7 +125,7 @@ class LocalStack:
             moto_logger = logging.getLogger("moto")
             self._exit_stack.callback(moto_logger.setLevel, moto_logger.level)
             moto_logger.setLevel(logging.CRITICAL)
-        self._exit_stack.enter_context(mock.patch.dict(os.environ, environment))
+        self._exit_stack.enter_context(process_environment(environment))
         self._exit_stack.enter_context(mock_aws(config=MOTO_CONFIG))
         if self.retry_wait_scale != 1.0:
             self._exit_stack.enter_context(mock.patch.object(retrier_decl, "time", _ScaledSleep(self.retry_wait_scale)))
@@ -607,6 +606,35 @@ class LocalStack:
         submitted = [e for e in events if e["type"] == "TaskSubmitted"]
         return bool(entered) and not exited and bool(submitted) and \
             self.describe_execution(execution_arn)["status"] == "RUNNING"
+
+    def diagnosis(self) -> str:
+        """What each frame went through, for a failing test's report: every execution's status and,
+        where it failed, the failed event's error and cause; the frames' and reviews' statuses; and
+        each recognition's decision."""
+        lines = []
+        for execution in self.executions():
+            line = f"execution {execution['name']}: {execution['status']}"
+            failures = [e for e in self.history(execution["executionArn"]) if e["type"].endswith("Failed")]
+            for event in failures[-2:]:
+                details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+                line += f"; {event['type']} {details.get('error', '')}: {str(details.get('cause', ''))[:300]}"
+            lines.append(line)
+        for table, fields in (("FramesTable", ("frame_id", "status", "reason_code")),
+                              ("ReviewsTable", ("frame_id", "status"))):
+            items = self.client("dynamodb").scan(TableName=self.name(table))["Items"]
+            for item in items:
+                values = [next(iter(item[f].values())) if f in item else "-" for f in fields]
+                lines.append(f"{table}: " + " ".join(str(v) for v in values))
+        for invocation in self.functions.invocations:
+            if invocation.function != "RecognizePlateFunction":
+                continue
+            result = invocation.result or {}
+            best = result.get("best") or {}
+            frame_id = (invocation.event.get("frame") or {}).get("frame_id", "?")
+            lines.append(f"recognition {frame_id}: {invocation.error_type or result.get('decision')}"
+                         f" best={best.get('text')} {best.get('confidence')} threshold={result.get('threshold')}"
+                         f" in {invocation.seconds:.2f} s")
+        return "\n".join(lines)
 
     @staticmethod
     def wait_until(condition: Callable[[], Any], *, timeout: float = 60.0, what: str = "a condition",
