@@ -11,7 +11,7 @@ import murur
 
 # The local stacks of the running test: a failing test's report carries what each one's frames
 # went through (LocalStack.diagnosis), so a failure seen once under load can be told apart.
-_stacks_in_test: list[object] = []
+_stacks_in_test: list["murur.local.LocalStack"] = []
 _diagnoses_of_closed_stacks: list[str] = []
 
 
@@ -27,7 +27,7 @@ def _diagnose_local_stacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return entered
 
     def exiting(stack: LocalStack, *exc_info: object) -> None:
-        if stack in _stacks_in_test:
+        if stack in _stacks_in_test:  # closed during the test itself (the demo's): diagnosed now or never
             _stacks_in_test.remove(stack)
             _diagnoses_of_closed_stacks.append(_diagnose(stack))
         exit_(stack, *exc_info)
@@ -39,9 +39,9 @@ def _diagnose_local_stacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     _diagnoses_of_closed_stacks.clear()
 
 
-def _diagnose(stack: object) -> str:
+def _diagnose(stack: "murur.local.LocalStack") -> str:
     try:
-        return stack.diagnosis()  # type: ignore[attr-defined]
+        return stack.diagnosis()
     except Exception as error:  # noqa: BLE001 - a report must not hide the test's own failure
         return f"no diagnosis: {type(error).__name__}: {error}"
 
@@ -50,10 +50,14 @@ def _diagnose(stack: object) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
-    if report.when == "call" and report.failed:
+    if report.when != "call":
+        return
+    if report.failed:
         diagnoses = _diagnoses_of_closed_stacks + [_diagnose(stack) for stack in _stacks_in_test]
         for number, diagnosis in enumerate(diagnoses, 1):
             report.sections.append((f"local stack {number}", diagnosis))
+    # The fixtures' stacks close at teardown, after the report: not worth diagnosing then.
+    _stacks_in_test.clear()
 
 
 @pytest.fixture

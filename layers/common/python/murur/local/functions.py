@@ -200,14 +200,12 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
     """The function's variables for the duration of one call, as Lambda sets them per container."""
     from murur.settings import settings
 
-    with _environment_lock:
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        settings.cache_clear()
+    with _environment_lock:  # held for the whole call: one handler's variables at a time
         try:
-            yield
+            with process_environment(variables):
+                settings.cache_clear()
+                yield
         finally:
-            _restore(saved)
             settings.cache_clear()
 
 
@@ -215,7 +213,7 @@ def _restore(saved: dict[str, str | None]) -> None:
     for name, value in saved.items():
         if value is not None:
             os.environ[name] = value
-        elif name in os.environ:
+        else:
             # A deletion by a writer outside the lock (a test's monkeypatch) must not fail the task:
             # the variable is gone either way.
             with suppress(KeyError):

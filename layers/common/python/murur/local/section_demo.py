@@ -2,8 +2,9 @@
 
 Each passes the entry camera, then the exit camera (murur.local.seed.SECTIONS); every frame goes
 through the frame pipeline like any other: a read at or above the auto-issue threshold is decided
-at once, the others wait for an officer, whom the demo stands in for (it knows which plate it drew). The second decision of each
-pair completes it: one violation with both frames as evidence, and one passage pair within the limit.
+at once, the others wait for an officer, whom the demo stands in for (it knows which plate it drew).
+The second decision of each pair completes it: one violation with both frames as evidence, and one
+passage pair within the limit.
 """
 
 from __future__ import annotations

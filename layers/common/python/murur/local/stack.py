@@ -611,6 +611,8 @@ class LocalStack:
         """What each frame went through, for a failing test's report: every execution's status and,
         where it failed, the failed event's error and cause; the frames' and reviews' statuses; and
         each recognition's decision."""
+        from murur.local.operator import table_items
+
         lines = []
         for execution in self.executions():
             line = f"execution {execution['name']}: {execution['status']}"
@@ -621,10 +623,8 @@ class LocalStack:
             lines.append(line)
         for table, fields in (("FramesTable", ("frame_id", "status", "reason_code")),
                               ("ReviewsTable", ("frame_id", "status"))):
-            items = self.client("dynamodb").scan(TableName=self.name(table))["Items"]
-            for item in items:
-                values = [next(iter(item[f].values())) if f in item else "-" for f in fields]
-                lines.append(f"{table}: " + " ".join(str(v) for v in values))
+            for item in table_items(self, table):
+                lines.append(f"{table}: " + " ".join(str(item.get(field, "-")) for field in fields))
         for invocation in self.functions.invocations:
             if invocation.function != "RecognizePlateFunction":
                 continue
