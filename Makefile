@@ -27,7 +27,7 @@ train: $(STAMP)
 	$(BIN)/python -m training.train --out training/runs/latest --install
 
 eval: $(STAMP)
-	$(BIN)/python -m murur.alpr.evaluate --synthetic 300 $(if $(REAL),--real $(REAL),)
+	$(BIN)/python -m murur.alpr.evaluate --synthetic 300 $(if $(REAL),--real $(REAL),) $(if $(MISREADS),--misreads $(MISREADS),)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.chain --frames 40

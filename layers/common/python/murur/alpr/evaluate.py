@@ -1,13 +1,14 @@
 """Measure the plate reader on held-out synthetic frames and on a folder of annotated real photos.
 
-    python -m murur.alpr.evaluate --synthetic 300 [--real DIR] [--json OUT.json] [--models DIR]
+    python -m murur.alpr.evaluate --synthetic 300 [--real DIR] [--json OUT.json] [--models DIR] [--misreads DIR]
 
 A real folder holds `NAME.jpg` + `NAME.txt`, the text being one tab-separated line
 `NAME.jpg <x> <y> <width> <height> <PLATE_TEXT>` per plate (box in pixels, text normalised).
 Reported: detection recall (IoU >= 0.5), exact-match reads of whole photos, character error rate,
 precision and coverage at the auto-issue threshold, a reliability table, latency per frame on one
 thread, exact reads by the plate's width in pixels and by plate kind (synthetic sets), and the
-recogniser alone on the true plate crops.
+recogniser alone on the true plate crops. `--misreads DIR` also writes contact sheets of every plate
+read wrong or missed, for a person to judge which of them were legible (murur.alpr.misreads).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from murur.alpr.calibration import reliability_table
 from murur.alpr.formats import normalise
 from murur.alpr.imaging import InvalidImage, decode_grey, rectify_plate
+from murur.alpr.misreads import write_misread_sheets
 from murur.alpr.postprocess import box_iou, edit_distance
 from murur.alpr.reader import PlateReader
 
@@ -251,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", type=Path, help="model directory (default: the shipped models)")
     parser.add_argument("--seed", type=int, default=SYNTHETIC_SEED)
     parser.add_argument("--json", type=Path, help="also write the figures and per-plate records here")
+    parser.add_argument("--misreads", type=Path, help="also write contact sheets of the plates not read exactly here")
     args = parser.parse_args(argv)
 
     reader = PlateReader(args.models) if args.models else PlateReader.default()
@@ -274,6 +277,8 @@ def main(argv: list[str] | None = None) -> None:
         summary["true_crops"] = true_crop_reads(reader, frames())
         report[name] = summary
         records_out[name] = records
+        if args.misreads:
+            write_misread_sheets(name, frames(), records, args.misreads)
         print(json.dumps({name: summary}, indent=2), flush=True)
     if args.json:
         args.json.write_text(json.dumps({"report": report, "records": records_out}, indent=1, default=str) + "\n")
