@@ -53,6 +53,7 @@ class Hyper:
     det_crop: tuple[int, int] = (384, 256)  # training window (w, h) cut from the letterboxed frame
     det_lr: float = 2e-3
     det_plate_windows: float = 0.75  # share of training windows centred near a plate
+    det_corner_weight: float = 2.0  # weight of the corner offsets' loss against the heatmap's
     # The frame size the exported detector reads. It is fully convolutional: trained on frames letterboxed
     # to the recipe's 640 x 384, it finds small and distant plates far better when it reads 960 x 576.
     det_input: tuple[int, int] = (960, 576)
@@ -211,7 +212,7 @@ def train_detector(pools: dict, hyper: Hyper, out: Path, init: Path | None = Non
         norm = weight.sum().clamp(min=1)
         loss_off = (F.smooth_l1_loss(out_t[:, 1:9], offsets, reduction="none", beta=0.05) * weight).sum() / norm
         loss_rows = (F.binary_cross_entropy_with_logits(out_t[:, 9:10], rows, reduction="none") * weight).sum() / norm
-        loss = loss_heat + 2.0 * loss_off + 0.5 * loss_rows
+        loss = loss_heat + hyper.det_corner_weight * loss_off + 0.5 * loss_rows
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
