@@ -2,10 +2,13 @@ import csv
 import io
 import json
 
+import pytest
 from PIL import Image
 
-from murur.alpr.evaluate import Frame, Truth, main
-from murur.alpr.misreads import CAPTION_HEIGHT, COLUMNS, INDEX_NAME, TILE_WIDTH, write_misread_sheets
+from murur.alpr.evaluate import Frame, Truth, judged_figures, main
+from murur.alpr.misreads import (
+    CAPTION_HEIGHT, COLUMNS, INDEX_FIELDS, INDEX_NAME, TILE_WIDTH, VerdictError, read_verdicts, write_misread_sheets,
+)
 
 
 def frame_with_plates() -> Frame:
@@ -69,3 +72,96 @@ def test_the_evaluation_cli_writes_a_sheet_row_for_every_plate_not_read_exactly(
         rows = list(csv.DictReader(handle, delimiter="\t"))
     assert sorted(r["truth"] for r in rows) == sorted(p["truth"] for p in plates if not p["correct"])
     assert len(list(sheets.glob("real-misreads-*.png"))) == (len(rows) + 11) // 12
+
+
+def write_index(path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, INDEX_FIELDS, delimiter="\t")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({field: row.get(field, "") for field in INDEX_FIELDS})
+
+
+def verdict_row(frame: str, truth: str, width: int, legible: str) -> dict:
+    return {"sheet": "s-misreads-01.png", "tile": 1, "frame": frame, "truth": truth, "read": "", "plate_width_px": width,
+            "confidence": "0.1", "legible": legible}
+
+
+def test_verdicts_are_read_by_plate_and_unjudged_rows_are_left_out(tmp_path):
+    one, two = tmp_path / "one.tsv", tmp_path / "two.tsv"
+    write_index(one, [verdict_row("f1", "1234AB00", 60, "n"), verdict_row("f1", "1234AB00", 200, "Y"),
+                      verdict_row("f2", "5678CD01", 80, "")])
+    write_index(two, [verdict_row("f3", "12CD3456", 70, "?"), verdict_row("f1", "1234AB00", 60, "n")])
+
+    assert read_verdicts([one, two]) == {("f1", "1234AB00", 60): "n", ("f1", "1234AB00", 200): "y",
+                                         ("f3", "12CD3456", 70): "?"}
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([verdict_row("f1", "1234AB00", 60, "maybe")], "not one of y / n / ?"),
+    ([verdict_row("f1", "1234AB00", 60, "n"), verdict_row("f1", "1234AB00", 60, "y")], "judged both n and y"),
+    ([verdict_row("f1", "1234AB00", "wide", "n")], "not a whole number"),
+])
+def test_a_verdict_that_cannot_be_trusted_is_refused_with_its_line(tmp_path, rows, message):
+    index = tmp_path / "index.tsv"
+    write_index(index, rows)
+
+    with pytest.raises(VerdictError, match=message) as refused:
+        read_verdicts([index])
+    assert f"{index}:" in str(refused.value)
+
+
+def test_a_file_that_is_not_an_index_is_refused(tmp_path):
+    other = tmp_path / "other.tsv"
+    other.write_text("frame\ttruth\nf1\t1234AB00\n")
+
+    with pytest.raises(VerdictError, match="lacks the columns"):
+        read_verdicts([other])
+
+
+def test_judged_figures_count_illegible_plates_neither_way_and_unjudged_misreads_as_legible():
+    def plate(frame, truth, width, correct):
+        return {"frame": frame, "truth": truth, "plate_width_px": width, "correct": correct}
+
+    records = [
+        plate("f1", "1111AA00", 60, False), plate("f1", "2222BB00", 200, True),  # f1: its misread plate is illegible
+        plate("f2", "3333CC00", 50, False),  # f2: its only plate is illegible, the frame leaves the count
+        plate("f3", "4444DD00", 90, False),  # f3: misread, judged legible
+        plate("f4", "5555EE00", 80, False), plate("f4", "6666FF00", 150, True),  # f4: misread, not judged yet
+        plate("f5", "7777GG00", 140, True),
+        {"frame": "f5", "truth": None, "plate_width_px": 0, "correct": False},  # a read matching no plate
+    ]
+    verdicts = {("f1", "1111AA00", 60): "n", ("f2", "3333CC00", 50): "n", ("f3", "4444DD00", 90): "y",
+                ("f5", "7777GG00", 140): "?"}
+
+    assert judged_figures(records, verdicts) == {
+        "plates_judged": 4, "plates_judged_illegible": 2, "misread_unjudged": 1,
+        "frames": 4, "frame_exact_match": 2 / 4, "plate_exact_match": 3 / 5}
+
+
+def test_the_evaluation_cli_reports_the_judged_figures_from_a_filled_index(tmp_path):
+    from murur.alpr.synth.__main__ import main as synth
+
+    folder = tmp_path / "photos"
+    synth([str(folder), "--count", "4", "--size", "960x540", "--seed", "8", "--kind", "mr_civil"])
+    sheets, first, second = tmp_path / "sheets", tmp_path / "first.json", tmp_path / "second.json"
+    main(["--real", str(folder), "--json", str(first), "--misreads", str(sheets)])
+    plates = [r for r in json.loads(first.read_text())["records"]["real"] if r["truth"]]
+    # Judge every plate illegible, read right or not: then no frame is left to count.
+    write_index(tmp_path / "all.tsv", [verdict_row(p["frame"], p["truth"], p["plate_width_px"], "n") for p in plates])
+
+    main(["--real", str(folder), "--json", str(second), "--audit", str(tmp_path / "all.tsv")])
+
+    judged = json.loads(second.read_text())["report"]["real"]["judged"]
+    assert judged == {"plates_judged": len(plates), "plates_judged_illegible": len(plates), "misread_unjudged": 0,
+                      "frames": 0, "frame_exact_match": None, "plate_exact_match": None}
+
+
+def test_the_evaluation_cli_refuses_a_broken_audit_before_reading_a_frame(tmp_path, capsys):
+    broken = tmp_path / "broken.tsv"
+    write_index(broken, [verdict_row("f1", "1234AB00", 60, "perhaps")])
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--synthetic", "1", "--audit", str(broken)])
+    assert stopped.value.code == 2
+    assert "not one of y / n / ?" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """Measure the plate reader on held-out synthetic frames and on a folder of annotated real photos.
 
-    python -m murur.alpr.evaluate --synthetic 300 [--real DIR] [--json OUT.json] [--models DIR] [--misreads DIR]
+    python -m murur.alpr.evaluate --synthetic 300 [--real DIR] [--json OUT.json] [--models DIR]
+        [--misreads DIR] [--audit FILE.tsv ...]
 
 A real folder holds `NAME.jpg` + `NAME.txt`, the text being one tab-separated line
 `NAME.jpg <x> <y> <width> <height> <PLATE_TEXT>` per plate (box in pixels, text normalised).
@@ -8,13 +9,17 @@ Reported: detection recall (IoU >= 0.5), exact-match reads of whole photos, char
 precision and coverage at the auto-issue threshold, a reliability table, latency per frame on one
 thread, exact reads by the plate's width in pixels and by plate kind (synthetic sets), and the
 recogniser alone on the true plate crops. `--misreads DIR` also writes contact sheets of every plate
-read wrong or missed, for a person to judge which of them were legible (murur.alpr.misreads).
+read wrong or missed, for a person to judge which of them were legible (murur.alpr.misreads);
+`--audit` takes such sheets' filled index back and adds `judged`: the whole-frame and per-plate
+figures with the plates judged illegible counted neither way (a misread plate not yet judged counts
+as legible, so the figure only rises as far as a person's verdicts allow).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,7 +30,7 @@ import numpy as np
 from murur.alpr.calibration import reliability_table
 from murur.alpr.formats import normalise
 from murur.alpr.imaging import InvalidImage, decode_grey, rectify_plate
-from murur.alpr.misreads import write_misread_sheets
+from murur.alpr.misreads import ILLEGIBLE, PlateKey, VerdictError, plate_key, read_verdicts, write_misread_sheets
 from murur.alpr.postprocess import box_iou, edit_distance
 from murur.alpr.reader import PlateReader
 
@@ -156,6 +161,23 @@ def summarise(records: list[dict], threshold: float) -> dict:
     }
 
 
+def judged_figures(records: list[dict], verdicts: dict[PlateKey, str]) -> dict:
+    """Exact reads of whole frames and of plates, leaving out the plates a person judged illegible (and
+    the frames left with no plate); `misread_unjudged` says how many misread plates still await a verdict."""
+    plates = [r for r in records if r["truth"] is not None]
+    kept = [r for r in plates if verdicts.get(plate_key(r)) != ILLEGIBLE]
+    frames = {r["frame"] for r in kept}
+    frames_all_right = frames - {r["frame"] for r in kept if not r["correct"]}
+    return {
+        "plates_judged": sum(plate_key(r) in verdicts for r in plates),
+        "plates_judged_illegible": len(plates) - len(kept),
+        "misread_unjudged": sum(not r["correct"] and plate_key(r) not in verdicts for r in plates),
+        "frames": len(frames),
+        "frame_exact_match": _ratio(len(frames_all_right), len(frames)),
+        "plate_exact_match": _ratio(sum(r["correct"] for r in kept), len(kept)),
+    }
+
+
 def plate_width_bin(width_px: int) -> str:
     """The PLATE_WIDTH_EDGES bin a plate's width falls in: "0-70", ..., ">=250"."""
     low = 0
@@ -234,7 +256,6 @@ def true_crop_reads(reader: PlateReader, frames: Iterable[Frame]) -> dict:
 def cold_start_seconds(models: Path | None = None, runs: int = 3) -> float:
     """Median time for a fresh interpreter to import the reader and create both sessions."""
     import subprocess
-    import sys
 
     load = f"PlateReader({str(models)!r})" if models else "PlateReader.default()"
     code = ("import time; t = time.perf_counter(); from murur.alpr import PlateReader; "
@@ -254,7 +275,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=SYNTHETIC_SEED)
     parser.add_argument("--json", type=Path, help="also write the figures and per-plate records here")
     parser.add_argument("--misreads", type=Path, help="also write contact sheets of the plates not read exactly here")
+    parser.add_argument("--audit", type=Path, action="append", default=[],
+                        help="a filled misreads.tsv (repeatable): also report the figures without the plates judged illegible")
     args = parser.parse_args(argv)
+    try:
+        verdicts = read_verdicts(args.audit)
+    except (OSError, VerdictError) as error:
+        parser.error(str(error))
+    verdicts_used: set[PlateKey] = set()
 
     reader = PlateReader(args.models) if args.models else PlateReader.default()
     threshold = reader.auto_issue_threshold
@@ -275,11 +303,17 @@ def main(argv: list[str] | None = None) -> None:
         records = evaluate_frames(reader, frames())
         summary = summarise(records, threshold)
         summary["true_crops"] = true_crop_reads(reader, frames())
+        if args.audit:
+            summary["judged"] = judged_figures(records, verdicts)
+            verdicts_used |= {plate_key(r) for r in records if r["truth"] is not None} & verdicts.keys()
         report[name] = summary
         records_out[name] = records
         if args.misreads:
             write_misread_sheets(name, frames(), records, args.misreads)
         print(json.dumps({name: summary}, indent=2), flush=True)
+    if len(verdicts_used) < len(verdicts):
+        print(f"{len(verdicts) - len(verdicts_used)} of {len(verdicts)} verdicts matched no plate of these sets "
+              "(another seed, frame count or generator?)", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps({"report": report, "records": records_out}, indent=1, default=str) + "\n")
 

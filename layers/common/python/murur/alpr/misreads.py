@@ -5,8 +5,10 @@ them (a 60-pixel plate in sensor noise) or the reader failed a clear one. `write
 each misread or missed plate out of its frame with some surroundings, enlarges it without smoothing
 (the pixels the reader had), captions it with the truth, the read, the plate's width and the
 confidence, and lists every tile in `misreads.tsv` (tiles are numbered left, right, left, ... down
-the sheet), whose `legible` column is left for the person's
-verdict (y / n / ?).
+the sheet), whose `legible` column is left for the person's verdict: y (a person reads it), n (nobody
+could: too small, blurred or noisy), ? (in between). `read_verdicts` loads a filled index back, so
+that the evaluation can leave the plates judged illegible out of its whole-frame figure
+(`--audit`); docs/alpr-audit/ keeps the verdicts given on the held-out sets.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ COLUMNS = 2
 TILES_PER_SHEET = 12
 INDEX_NAME = "misreads.tsv"
 INDEX_FIELDS = ("sheet", "tile", "frame", "kind", "truth", "read", "plate_width_px", "confidence", "legible")
+VERDICTS = ("y", "n", "?")
+ILLEGIBLE = "n"
+
+PlateKey = tuple[str, str, int]  # frame, true text, plate width in pixels: one plate, even if a frame repeats a text
+
+
+class VerdictError(ValueError):
+    """A filled index that cannot be read as verdicts."""
 
 
 def misread_tile(frame_image: Image.Image, box: tuple[int, int, int, int], caption: str) -> Image.Image:
@@ -95,3 +105,33 @@ def write_misread_sheets(set_name: str, frames: Iterable[Frame], records: list[d
                 writer.writerow((path.name, number, record["frame"], record["kind"] or "", record["truth"],
                                  record["read"], record["plate_width_px"], f"{record['confidence']:.4f}", ""))
     return sheets
+
+
+def plate_key(record: dict) -> PlateKey:
+    return record["frame"], record["truth"], int(record["plate_width_px"])
+
+
+def read_verdicts(paths: Iterable[Path]) -> dict[PlateKey, str]:
+    """The verdicts of filled misreads.tsv files by plate; rows whose `legible` is still empty are left out.
+    A plate judged twice must be judged the same."""
+    verdicts: dict[PlateKey, str] = {}
+    for path in paths:
+        with path.open(newline="") as handle:
+            rows = csv.DictReader(handle, delimiter="\t")
+            missing = set(INDEX_FIELDS) - set(rows.fieldnames or ())
+            if missing:
+                raise VerdictError(f"{path}: not a misreads index, it lacks the columns {sorted(missing)}")
+            for line, row in enumerate(rows, start=2):
+                verdict = row["legible"].strip().lower()
+                if not verdict:
+                    continue
+                if verdict not in VERDICTS:
+                    raise VerdictError(f"{path}:{line}: legible is {row['legible']!r}, not one of {' / '.join(VERDICTS)}")
+                try:
+                    key = plate_key(row)
+                except ValueError:
+                    raise VerdictError(f"{path}:{line}: plate_width_px is not a whole number") from None
+                if verdicts.get(key, verdict) != verdict:
+                    raise VerdictError(f"{path}:{line}: {key[1]} in {key[0]} was judged both {verdicts[key]} and {verdict}")
+                verdicts[key] = verdict
+    return verdicts
