@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out
+# Legibility verdicts that `make eval` passes to --audit (docs/alpr-audit/README.md).
+AUDIT ?= $(wildcard docs/alpr-audit/*.tsv)
 
 .PHONY: setup demo test train eval bench lint clean
 
@@ -27,7 +29,7 @@ train: $(STAMP)
 	$(BIN)/python -m training.train --out training/runs/latest --install
 
 eval: $(STAMP)
-	$(BIN)/python -m murur.alpr.evaluate --synthetic 300 $(if $(REAL),--real $(REAL),) $(if $(MISREADS),--misreads $(MISREADS),)
+	$(BIN)/python -m murur.alpr.evaluate --synthetic 300 $(if $(REAL),--real $(REAL),) $(if $(MISREADS),--misreads $(MISREADS),) $(foreach verdicts,$(AUDIT),--audit $(verdicts))
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.chain --frames 40

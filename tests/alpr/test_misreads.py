@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -165,3 +166,18 @@ def test_the_evaluation_cli_refuses_a_broken_audit_before_reading_a_frame(tmp_pa
         main(["--synthetic", "1", "--audit", str(broken)])
     assert stopped.value.code == 2
     assert "not one of y / n / ?" in capsys.readouterr().err
+
+
+def test_the_kept_verdicts_are_whole_readable_and_only_of_generated_frames():
+    audit = Path(__file__).resolve().parents[2] / "docs" / "alpr-audit"
+    files = sorted(audit.glob("*.tsv"))
+    assert files, "make eval passes docs/alpr-audit/*.tsv to --audit"
+    verdicts = read_verdicts(files)
+    rows = []
+    for path in files:
+        with path.open(newline="") as handle:
+            rows += csv.DictReader(handle, delimiter="\t")
+    assert len(verdicts) == len(rows)  # every row judged, no plate twice
+    assert {row["legible"] for row in rows} <= {"y", "n", "?"}
+    # Real photos and their sheets stay out of the repository; so do verdicts on them.
+    assert all(frame.startswith("synthetic-") for frame, _, _ in verdicts)
