@@ -8,7 +8,7 @@ from PIL import Image
 
 from murur.alpr.evaluate import Frame, Truth, judged_figures, main
 from murur.alpr.misreads import (
-    CAPTION_HEIGHT, COLUMNS, INDEX_FIELDS, INDEX_NAME, TILE_WIDTH, VerdictError, read_verdicts, write_misread_sheets,
+    CAPTION_HEIGHT, COLUMNS, INDEX_FIELDS, INDEX_NAME, TILE_WIDTH, VERDICTS, VerdictError, read_verdicts, write_misread_sheets,
 )
 
 
@@ -178,6 +178,6 @@ def test_the_kept_verdicts_are_whole_readable_and_only_of_generated_frames():
         with path.open(newline="") as handle:
             rows += csv.DictReader(handle, delimiter="\t")
     assert len(verdicts) == len(rows)  # every row judged, no plate twice
-    assert {row["legible"] for row in rows} <= {"y", "n", "?"}
+    assert {row["legible"] for row in rows} <= set(VERDICTS)
     # Real photos and their sheets stay out of the repository; so do verdicts on them.
     assert all(frame.startswith("synthetic-") for frame, _, _ in verdicts)

@@ -135,8 +135,6 @@ def summarise(records: list[dict], threshold: float) -> dict:
     accepted = [r for r in reads if r["confidence"] >= threshold]
     latencies = np.array([r["latency_ms"] for r in records if r["latency_ms"] is not None])
     frames = {r["frame"] for r in records}
-    frames_with_plates = {r["frame"] for r in plates}
-    frames_all_right = frames_with_plates - {r["frame"] for r in plates if not r["correct"]}
     errors = sum(edit_distance(r["truth"], r["read"]) for r in plates)
     confidences = np.array([r["confidence"] for r in reads])
     correct = np.array([r["correct"] for r in reads], bool)
@@ -145,7 +143,7 @@ def summarise(records: list[dict], threshold: float) -> dict:
         "plates": len(plates),
         "detection_recall": _ratio(sum(r["detected"] for r in plates), len(plates)),
         "plate_exact_match": _ratio(sum(r["correct"] for r in plates), len(plates)),
-        "frame_exact_match": _ratio(len(frames_all_right), len(frames_with_plates)),
+        "frame_exact_match": frame_exact_match(plates),
         "text_found_anywhere": _ratio(sum(r["text_anywhere"] for r in plates), len(plates)),
         "character_error_rate": _ratio(errors, sum(len(r["truth"]) for r in plates)),
         "false_reads": sum(1 for r in reads if r["truth"] is None),
@@ -164,18 +162,22 @@ def summarise(records: list[dict], threshold: float) -> dict:
 def judged_figures(records: list[dict], verdicts: dict[PlateKey, str]) -> dict:
     """Exact reads of whole frames and of plates, leaving out the plates a person judged illegible (and
     the frames left with no plate); `misread_unjudged` says how many misread plates still await a verdict."""
-    plates = [r for r in records if r["truth"] is not None]
-    kept = [r for r in plates if verdicts.get(plate_key(r)) != ILLEGIBLE]
-    frames = {r["frame"] for r in kept}
-    frames_all_right = frames - {r["frame"] for r in kept if not r["correct"]}
+    plates = [(r, verdicts.get(plate_key(r))) for r in records if r["truth"] is not None]
+    kept = [r for r, verdict in plates if verdict != ILLEGIBLE]
     return {
-        "plates_judged": sum(plate_key(r) in verdicts for r in plates),
+        "plates_judged": sum(verdict is not None for _, verdict in plates),
         "plates_judged_illegible": len(plates) - len(kept),
-        "misread_unjudged": sum(not r["correct"] and plate_key(r) not in verdicts for r in plates),
-        "frames": len(frames),
-        "frame_exact_match": _ratio(len(frames_all_right), len(frames)),
+        "misread_unjudged": sum(not r["correct"] and verdict is None for r, verdict in plates),
+        "frames": len({r["frame"] for r in kept}),
+        "frame_exact_match": frame_exact_match(kept),
         "plate_exact_match": _ratio(sum(r["correct"] for r in kept), len(kept)),
     }
+
+
+def frame_exact_match(plates: list[dict]) -> float | None:
+    """The share of the frames holding any of `plates` whose plates among them were all read exactly."""
+    frames = {r["frame"] for r in plates}
+    return _ratio(len(frames - {r["frame"] for r in plates if not r["correct"]}), len(frames))
 
 
 def plate_width_bin(width_px: int) -> str:
