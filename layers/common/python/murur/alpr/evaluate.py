@@ -30,15 +30,18 @@ import numpy as np
 from murur.alpr.calibration import reliability_table
 from murur.alpr.formats import normalise
 from murur.alpr.imaging import InvalidImage, decode_grey, rectify_plate
-from murur.alpr.misreads import ILLEGIBLE, PlateKey, VerdictError, plate_key, read_verdicts, write_misread_sheets
+from murur.alpr.misreads import ILLEGIBLE, VERDICTS, PlateKey, VerdictError, plate_key, read_verdicts, write_misread_sheets
 from murur.alpr.postprocess import box_iou, edit_distance
 from murur.alpr.reader import PlateReader
+from murur.alpr.synth.legibility import LEGIBLE_MIN
 
 SYNTHETIC_SEED = 12345  # differs from the training and calibration seeds
 TWO_ROW_KINDS = ("mr_two_row", "foreign_two_row")
 MAURITANIAN_KINDS = ("mr_civil", "mr_government", "mr_diplomatic", "mr_two_row")
 # Edges of the plate-width bins (pixels of the annotated box): how far a camera may be zoomed out.
 PLATE_WIDTH_EDGES = (70, 90, 120, 160, 250)
+# Edges of the legibility bins (murur.alpr.synth.legibility): how much the camera left of the characters.
+LEGIBILITY_EDGES = (15, LEGIBLE_MIN, 50, 100)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Truth:
     box: tuple[int, int, int, int]
     kind: str | None = None
     corners: np.ndarray | None = None
+    legibility: float | None = None  # synthetic plates only (murur.alpr.synth.legibility)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def synthetic_frames(seed: int, count: int, size: tuple[int, int] = (1920, 1080)
         if kinds:
             plates = [random_plate(rng, kinds[int(rng.integers(len(kinds)))]) for _ in range(int(rng.integers(1, 3)))]
         scene = compose_scene(rng, plates, size=size)
-        truths = [Truth(a.text, tuple(a.box), a.kind, a.corners) for a in scene.annotations]
+        truths = [Truth(a.text, tuple(a.box), a.kind, a.corners, a.legibility) for a in scene.annotations]
         yield Frame(f"synthetic-{seed}-{i:05d}", scene.to_jpeg(int(rng.integers(70, 96))), truths)
 
 
@@ -107,7 +111,7 @@ def evaluate_frames(reader: PlateReader, frames: Iterable[Frame]) -> list[dict]:
                 used.add(best)
             records.append({
                 "frame": frame.name, "truth": truth.text, "kind": truth.kind, "detected": matched, "iou": best_iou,
-                "plate_width_px": truth.box[2] - truth.box[0],
+                "plate_width_px": truth.box[2] - truth.box[0], "legibility": truth.legibility,
                 "read": read.text if read else "", "confidence": read.confidence if read else 0.0,
                 "features": read.features().tolist() if read else None,
                 "correct": bool(read is not None and read.text == truth.text),
@@ -156,22 +160,55 @@ def summarise(records: list[dict], threshold: float) -> dict:
         "reliability": reliability_table(confidences, correct) if len(reads) else [],
         "by_plate_width": by_plate_width(plates),
         "by_kind": by_kind(plates),
+        **measured_legibility_figures(plates),
     }
 
 
 def judged_figures(records: list[dict], verdicts: dict[PlateKey, str]) -> dict:
     """Exact reads of whole frames and of plates, leaving out the plates a person judged illegible (and
-    the frames left with no plate); `misread_unjudged` says how many misread plates still await a verdict."""
+    the frames left with no plate); `misread_unjudged` says how many misread plates still await a verdict.
+    Where the plates' legibility was measured, `verdicts_by_legibility` sets the verdicts beside it."""
     plates = [(r, verdicts.get(plate_key(r))) for r in records if r["truth"] is not None]
     kept = [r for r, verdict in plates if verdict != ILLEGIBLE]
-    return {
+    figures = {
         "plates_judged": sum(verdict is not None for _, verdict in plates),
         "plates_judged_illegible": len(plates) - len(kept),
         "misread_unjudged": sum(not r["correct"] and verdict is None for r, verdict in plates),
-        "frames": len({r["frame"] for r in kept}),
-        "frame_exact_match": frame_exact_match(kept),
-        "plate_exact_match": _ratio(sum(r["correct"] for r in kept), len(kept)),
+        **kept_figures(kept),
     }
+    measured = [(r, verdict) for r, verdict in plates if r.get("legibility") is not None]
+    if measured:
+        figures["verdicts_by_legibility"] = {
+            side: {**{verdict: sum(v == verdict for r, v in inside if not r["correct"]) for verdict in VERDICTS},
+                   "unjudged_misread": sum(v is None and not r["correct"] for r, v in inside),
+                   "read_right": sum(r["correct"] for r, _ in inside)}
+            for side, inside in (("below_legible_min", [(r, v) for r, v in measured if r["legibility"] < LEGIBLE_MIN]),
+                                 ("legible", [(r, v) for r, v in measured if r["legibility"] >= LEGIBLE_MIN]))}
+    return figures
+
+
+def measured_legibility_figures(plates: list[dict]) -> dict:
+    """For plates whose legibility the generator measured: exact reads per legibility bin, and the
+    whole-frame and per-plate figures without the plates under LEGIBLE_MIN. Nothing for real photos."""
+    measured = [r for r in plates if r.get("legibility") is not None]
+    if not measured:
+        return {}
+    legible = [r for r in measured if r["legibility"] >= LEGIBLE_MIN]
+    bins: dict[str, list[dict]] = {}
+    for plate in sorted(measured, key=lambda r: r["legibility"]):
+        bins.setdefault(bin_label(plate["legibility"], LEGIBILITY_EDGES), []).append(plate)
+    return {
+        "by_legibility": [{"legibility": label, "plates": len(inside),
+                           "exact_match": _ratio(sum(r["correct"] for r in inside), len(inside))}
+                          for label, inside in bins.items()],
+        "legible": {"legible_min": LEGIBLE_MIN, "plates_below": len(measured) - len(legible), **kept_figures(legible)},
+    }
+
+
+def kept_figures(kept: list[dict]) -> dict:
+    """Whole-frame and per-plate exact reads over the plates kept (frames left with none drop out)."""
+    return {"frames": len({r["frame"] for r in kept}), "frame_exact_match": frame_exact_match(kept),
+            "plate_exact_match": _ratio(sum(r["correct"] for r in kept), len(kept))}
 
 
 def frame_exact_match(plates: list[dict]) -> float | None:
@@ -182,12 +219,17 @@ def frame_exact_match(plates: list[dict]) -> float | None:
 
 def plate_width_bin(width_px: int) -> str:
     """The PLATE_WIDTH_EDGES bin a plate's width falls in: "0-70", ..., ">=250"."""
+    return bin_label(width_px, PLATE_WIDTH_EDGES)
+
+
+def bin_label(value: float, edges: tuple[float, ...]) -> str:
+    """The bin of `edges` that `value` falls in: "0-<first edge>", ..., ">=<last edge>"."""
     low = 0
-    for high in PLATE_WIDTH_EDGES:
-        if width_px < high:
-            return f"{low}-{high}"
+    for high in edges:
+        if value < high:
+            return f"{low:g}-{high:g}"
         low = high
-    return f">={low}"
+    return f">={low:g}"
 
 
 def by_plate_width(plates: list[dict]) -> list[dict]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import colorsys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
 from murur.alpr.synth import fonts
+from murur.alpr.synth.legibility import plate_legibility
 from murur.alpr.synth.plates import PlateSpec, RenderedPlate, car_paint, random_plate, random_foreign_text, render_plate
 
 _PLAIN_WORDS = (
@@ -27,6 +28,7 @@ class PlateAnnotation:
     box: tuple[int, int, int, int]  # x1, y1, x2, y2 (pixels, x2/y2 exclusive)
     kind: str
     rows: tuple[str, ...] = ()  # the printed rows (two for two-row plates)
+    legibility: float | None = None  # what the camera left of the characters (murur.alpr.synth.legibility)
 
 
 @dataclass
@@ -613,10 +615,12 @@ def compose_scene(
         annotations.append(PlateAnnotation(text=spec.text, corners=quad, box=box, kind=spec.kind, rows=spec.rows))
     _distractors(img, rng, int(rng.integers(0, 7)), placed)
     if clean:
-        return Scene(image=_to_uint8(img), annotations=annotations)
+        out = _to_uint8(img)
+        return Scene(image=out, annotations=_with_legibility(annotations, _before_camera(img, annotations), out))
     img = _lighting(img, rng, quads)
     if rng.random() < 0.6:  # road photos are much less saturated than paint
         img = _desaturate(img, float(rng.uniform(0.2, 0.6)))
+    before_camera = _before_camera(img, annotations)
     # Blur and resolution loss stop where the smallest plate's characters would become illegible.
     smallest = min((float(a.corners[:, 1].max() - a.corners[:, 1].min()) for a in annotations), default=float(H))
     img = _degrade(img, rng, W, min_scale=min(1.0, max(0.35, 14.0 / max(smallest, 1.0))), blur_limit=smallest * 0.035)
@@ -627,7 +631,22 @@ def compose_scene(
         out = _gamma(out, rng)
     if rng.random() < 0.6:
         out = _jpeg_roundtrip(out, int(rng.integers(25, 95)))
-    return Scene(image=out, annotations=annotations)
+    return Scene(image=out, annotations=_with_legibility(annotations, before_camera, out))
+
+
+def _before_camera(img: np.ndarray, annotations: list[PlateAnnotation]) -> list[np.ndarray]:
+    """Each plate's box as the optics show it, kept to measure what the camera does to it."""
+    return [img[a.box[1]:a.box[3], a.box[0]:a.box[2]].copy() for a in annotations]
+
+
+def _with_legibility(annotations: list[PlateAnnotation], before_camera: list[np.ndarray], out: np.ndarray) -> list[PlateAnnotation]:
+    measured = []
+    for annotation, reference in zip(annotations, before_camera):
+        x1, y1, x2, y2 = annotation.box
+        corners = annotation.corners - np.float32([x1, y1])
+        legibility = plate_legibility(reference, out[y1:y2, x1:x2], corners, rows=max(1, len(annotation.rows)))
+        measured.append(replace(annotation, legibility=legibility))
+    return measured
 
 
 def _count_weights(max_plates: int) -> np.ndarray:
