@@ -86,7 +86,8 @@ def plate(frame: str, legibility: float | None, correct: bool, truth: str = "123
 def test_reads_are_binned_by_legibility_and_the_illegible_plates_counted_neither_way():
     plates = [plate("a", 10.0, False), plate("a", 300.0, True, "5555EE00"),  # a: only its illegible plate misread
               plate("b", 40.0, False), plate("c", 120.0, True), plate("d", 20.0, True)]  # d: illegible, read anyway
-    figures = measured_legibility_figures(plates)
+    plates[0]["confidence"] = 0.95  # an illegible plate misread with confidence: it would be issued
+    figures = measured_legibility_figures(plates, threshold=0.9)
     assert figures["by_legibility"] == [
         {"legibility": "0-15", "plates": 1, "exact_match": 0.0},
         {"legibility": "15-25", "plates": 1, "exact_match": 1.0},
@@ -95,12 +96,14 @@ def test_reads_are_binned_by_legibility_and_the_illegible_plates_counted_neither
     ]
     assert figures["legible"] == {"legible_min": LEGIBLE_MIN, "plates_below": 2, "frames": 3,
                                   "frame_exact_match": pytest.approx(2 / 3), "plate_exact_match": pytest.approx(2 / 3)}
+    assert figures["below_legible_min_issued"] == {"reads": 1, "wrong": 1}
     assert summarise(plates, threshold=0.9)["legible"] == figures["legible"]
+    assert measured_legibility_figures(plates, threshold=0.99)["below_legible_min_issued"] == {"reads": 0, "wrong": 0}
 
 
 def test_real_photos_have_no_measured_legibility_figures():
     plates = [plate("a", None, True), plate("b", None, False)]
-    assert measured_legibility_figures(plates) == {}
+    assert measured_legibility_figures(plates, threshold=0.9) == {}
     assert "by_legibility" not in summarise(plates, threshold=0.9)
 
 

@@ -160,7 +160,7 @@ def summarise(records: list[dict], threshold: float) -> dict:
         "reliability": reliability_table(confidences, correct) if len(reads) else [],
         "by_plate_width": by_plate_width(plates),
         "by_kind": by_kind(plates),
-        **measured_legibility_figures(plates),
+        **measured_legibility_figures(plates, threshold),
     }
 
 
@@ -187,13 +187,15 @@ def judged_figures(records: list[dict], verdicts: dict[PlateKey, str]) -> dict:
     return figures
 
 
-def measured_legibility_figures(plates: list[dict]) -> dict:
-    """For plates whose legibility the generator measured: exact reads per legibility bin, and the
-    whole-frame and per-plate figures without the plates under LEGIBLE_MIN. Nothing for real photos."""
+def measured_legibility_figures(plates: list[dict], threshold: float) -> dict:
+    """For plates whose legibility the generator measured: exact reads per legibility bin, the
+    whole-frame and per-plate figures without the plates under LEGIBLE_MIN, and how many reads of those
+    plates would have been issued at `threshold` (and how many of them wrong). Nothing for real photos."""
     measured = [r for r in plates if r.get("legibility") is not None]
     if not measured:
         return {}
     legible = [r for r in measured if r["legibility"] >= LEGIBLE_MIN]
+    issued_below = [r for r in measured if r["legibility"] < LEGIBLE_MIN and r["read"] and r["confidence"] >= threshold]
     bins: dict[str, list[dict]] = {}
     for plate in sorted(measured, key=lambda r: r["legibility"]):
         bins.setdefault(bin_label(plate["legibility"], LEGIBILITY_EDGES), []).append(plate)
@@ -202,6 +204,7 @@ def measured_legibility_figures(plates: list[dict]) -> dict:
                            "exact_match": _ratio(sum(r["correct"] for r in inside), len(inside))}
                           for label, inside in bins.items()],
         "legible": {"legible_min": LEGIBLE_MIN, "plates_below": len(measured) - len(legible), **kept_figures(legible)},
+        "below_legible_min_issued": {"reads": len(issued_below), "wrong": sum(not r["correct"] for r in issued_below)},
     }
 
 
