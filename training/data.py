@@ -81,15 +81,15 @@ def generator_crop(rng: np.random.Generator) -> tuple[np.ndarray, str]:
 def easy_crop(rng: np.random.Generator) -> tuple[np.ndarray, str]:
     """A clean front-on plate filling the crop: easy samples that get CTC training off the ground."""
     spec = random_plate(rng)
-    plate = np.asarray(_grey(render_plate(spec, rng).image))
-    grey = Image.fromarray(plate)
+    rendered = render_plate(spec, rng)
+    grey = Image.fromarray(np.asarray(_grey(rendered.image)))
     if spec.kind in TWO_ROW_KINDS:
         h = grey.height
         half = (CROP_WIDTH // 2, CROP_HEIGHT)
         top = grey.resize(half, Image.Resampling.BILINEAR, box=(0, 0, grey.width, h * 0.55))
         bottom = grey.resize(half, Image.Resampling.BILINEAR, box=(0, h * 0.45, grey.width, h))
-        return np.concatenate([np.asarray(top), np.asarray(bottom)], axis=1), spec.text
-    return np.asarray(grey.resize((CROP_WIDTH, CROP_HEIGHT), Image.Resampling.BILINEAR)), spec.text
+        return np.concatenate([np.asarray(top), np.asarray(bottom)], axis=1), rendered.text
+    return np.asarray(grey.resize((CROP_WIDTH, CROP_HEIGHT), Image.Resampling.BILINEAR)), rendered.text
 
 
 def detector_frame(rng: np.random.Generator, recipe: DataRecipe):

@@ -279,3 +279,32 @@ def test_a_plate_in_the_dark_is_exposed_to_the_requested_level():
     assert np.percentile(plate, 90) == pytest.approx(0.8, abs=0.02)
     assert plate.max() - plate.min() > 0.5  # the lettering stands out again
     assert np.all(img[:30] == np.float32(0.05)) and np.all(img[70:] == np.float32(0.05))  # the scene stays dark
+
+
+def test_a_foreign_plates_label_says_what_its_face_draws():
+    """Two plates that differ only in O against 0 (or I against 1) get the same label exactly when their
+    face draws them alike: the label never tells apart what the pixels do not."""
+    from murur.alpr.synth.fonts import FACES
+
+    same, different = [], []
+    for face in FACES:
+        for letter, digit in (("O", "0"), ("I", "1")):
+            with_letter, with_digit = (render_plate(PlateSpec(f"A{ch}7{ch}", "foreign_one_row", face=face.name),
+                                                    rng(31), scale=0.6, plain=True) for ch in (letter, digit))
+            assert with_letter.image.shape == with_digit.image.shape
+            assert with_digit.text == f"A{digit}7{digit}"  # a digit is never relabelled
+            pixels_apart = float(np.abs(with_letter.image.astype(int) - with_digit.image.astype(int)).mean())
+            (same if with_letter.text == with_digit.text else different).append((pixels_apart, face.name, letter))
+    assert same and different  # some faces draw O like 0, others do not
+    assert max(same)[0] < min(different)[0], (max(same), min(different))
+
+
+def test_mauritanian_labels_keep_their_letters_and_scenes_carry_the_drawn_label():
+    mauritanian = render_plate(PlateSpec("1234OB00", "mr_civil", face="BebasNeue"), rng(32), plain=True)
+    assert mauritanian.text == "1234OB00"  # the layout says the fifth character is a letter
+    foreign = PlateSpec("BO7O", "foreign_one_row", face="BebasNeue")
+    assert render_plate(foreign, rng(33), plain=True).text == "B070"
+    scene = compose_scene(rng(34), [foreign], size=(1280, 720))
+    assert [(a.text, a.rows) for a in scene.annotations] == [("B070", ("B070",))]
+    view = random_plate_view(rng(35), foreign)
+    assert view.text == "B070"

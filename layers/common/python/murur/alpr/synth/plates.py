@@ -630,8 +630,20 @@ def render_plate(
         canvas += rng.normal(0, 0.012, (H, W, 1)).astype(np.float32)
 
     image = (np.clip(canvas, 0, 1) * 255).astype(np.uint8)
-    return RenderedPlate(image=image, text=spec.text, kind=spec.kind, rows=spec.rows,
+    text, rows = drawn_label(spec, face)
+    return RenderedPlate(image=image, text=text, kind=spec.kind, rows=rows,
                          alpha=_rounded_alpha(H, W, radius), face=face.name)
+
+
+def drawn_label(spec: PlateSpec, face: Face) -> tuple[str, tuple[str, ...]]:
+    """The text and rows of `spec` as `face` draws them: on a foreign plate a letter the face draws exactly
+    like a digit (O like 0) is labelled as the digit, since no reader can tell which was meant. Mauritanian
+    layouts fix which positions hold letters, so their labels keep the letter."""
+    twins = {} if spec.kind.startswith("mr_") else fonts.digit_twins(face.name)
+    if not twins:
+        return spec.text, spec.rows
+    table = str.maketrans(twins)
+    return spec.text.translate(table), tuple(row.translate(table) for row in spec.rows)
 
 
 def _rounded_rect(canvas, box, radius: int, colour, thickness: int) -> None:

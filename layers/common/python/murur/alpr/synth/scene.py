@@ -609,10 +609,10 @@ def compose_scene(
         result = _place_plate(img, spec, rng, placed, cars)
         if result is None:
             continue
-        quad, box = result
+        quad, box, plate = result
         placed.append(box)
         quads.append(quad)
-        annotations.append(PlateAnnotation(text=spec.text, corners=quad, box=box, kind=spec.kind, rows=spec.rows))
+        annotations.append(PlateAnnotation(text=plate.text, corners=quad, box=box, kind=spec.kind, rows=plate.rows))
     _distractors(img, rng, int(rng.integers(0, 7)), placed)
     if clean:
         out = _to_uint8(img)
@@ -657,7 +657,7 @@ def _count_weights(max_plates: int) -> np.ndarray:
     return np.concatenate([[0.12], 0.88 * more / more.sum()])
 
 
-def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, tuple[int, int, int, int], RenderedPlate] | None:
     H, W = img.shape[:2]
     w_mm, h_mm = spec.size_mm
     for _attempt in range(8):
@@ -703,7 +703,7 @@ def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, t
         _warp_onto(img, mount, alpha, homography)
         if rng.random() < 0.08:
             _occlude(img, quad, rng)
-        return quad.astype(np.float32), box
+        return quad.astype(np.float32), box, plate
     return None
 
 
@@ -793,7 +793,7 @@ def random_plate_view(
         out = _gamma(out, rng)
     if rng.random() < 0.7:
         out = _jpeg_roundtrip(out, int(rng.integers(30, 95)))
-    return PlateView(image=out, corners=quad.astype(np.float32), text=spec.text, kind=spec.kind, rows=spec.rows)
+    return PlateView(image=out, corners=quad.astype(np.float32), text=plate.text, kind=spec.kind, rows=plate.rows)
 
 
 def random_plate_crop(
