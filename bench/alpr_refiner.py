@@ -2,10 +2,11 @@
 those corners refined (once and twice), and from the generator's true corners, all read the shipped way
 (bench.alpr_looks.shipped_read) with the installed recogniser; and the corners' mean error.
 
-    .venv/bin/python -m bench.alpr_refiner --refiner training/runs/refiner/refiner.pt [--frames 300]
+    .venv/bin/python -m bench.alpr_refiner --refiner training/runs/refiner/refiner.pt [--frames 300] [--real DIR]
 
 Only the plates the detector finds (IoU >= 0.5) are counted, with the detector's row call. Synthetic
-frames use bench.alpr_looks's seeds, which neither training, calibration nor `make eval` use.
+frames use bench.alpr_looks's seeds, which neither training, calibration nor `make eval` use. Real
+photos carry boxes, not corners: they get neither true-corner reads nor corner errors.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from bench.alpr_looks import shipped_read
-from murur.alpr.evaluate import MAURITANIAN_KINDS, synthetic_frames
+from murur.alpr.evaluate import MAURITANIAN_KINDS, real_frames, synthetic_frames
 from murur.alpr.imaging import decode_grey
 from murur.alpr.postprocess import box_iou
 from murur.alpr.reader import PlateReader
@@ -43,11 +44,13 @@ def score(reader: PlateReader, refiner: CornerRefiner, frames) -> dict:
             two_rows = detection.two_rows_probability >= 0.5
             once = refine(refiner, grey, detection.corners)
             corners = {"detector": np.asarray(detection.corners, np.float64), "refined once": once,
-                       "refined twice": refine(refiner, grey, once), "true corners": np.asarray(truth.corners, np.float64)}
-            for way in WAYS:
-                right[way] += shipped_read(reader, grey, corners[way], two_rows) == truth.text
-            for way in errors:
-                errors[way].append(corner_error(corners[way], truth.corners))
+                       "refined twice": refine(refiner, grey, once)}
+            if truth.corners is not None:  # real photos are labelled with boxes only
+                corners["true corners"] = np.asarray(truth.corners, np.float64)
+            for way, at in corners.items():
+                right[way] += shipped_read(reader, grey, at, two_rows) == truth.text
+                if way in errors and truth.corners is not None:
+                    errors[way].append(corner_error(at, truth.corners))
     return {"plates": plates, "found": found, "read_exactly": right,
             "corner_error_along_across": {way: np.mean(e, axis=0).round(4).tolist() if e else None for way, e in errors.items()}}
 
@@ -57,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--refiner", type=Path, required=True, help="a refiner.pt written by training.refiner")
     parser.add_argument("--frames", type=int, default=300, help="frames per synthetic set")
     parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("--real", type=Path, help="also a folder of annotated real photos (murur.alpr.evaluate)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -66,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     reader = PlateReader.default()
     sets = {"synthetic_mauritanian": synthetic_frames(args.seed + 2, args.frames, kinds=MAURITANIAN_KINDS),
             "synthetic_mixed": synthetic_frames(args.seed, args.frames)}
+    if args.real:
+        sets["real"] = real_frames(args.real)
     report = {"model_version": reader.model_version, "refiner": str(args.refiner),
               "sets": {name: score(reader, refiner, frames) for name, frames in sets.items()}}
     print(json.dumps(report, indent=2))

@@ -108,7 +108,7 @@ def make_samples(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.n
 
 def as_tensor(crops: np.ndarray) -> torch.Tensor:
     """uint8 crops -> normalised float input, each crop to zero mean and unit spread (exposure varies)."""
-    x = torch.as_tensor(crops, dtype=torch.float32).unsqueeze(1) / 255.0
+    x = torch.tensor(crops, dtype=torch.float32).unsqueeze(1) / 255.0  # a copy: crops may be read-only
     mean = x.mean(dim=(2, 3), keepdim=True)
     std = x.std(dim=(2, 3), keepdim=True).clamp_min(0.02)
     return (x - mean) / std
