@@ -143,6 +143,31 @@ def train(inputs: np.ndarray, targets: np.ndarray, steps: int, batch: int = 64, 
     return model
 
 
+class _ExportRefiner(nn.Module):
+    """The refiner with its input normalisation inside: the ONNX model takes crops scaled to 0..1."""
+
+    def __init__(self, model: CornerRefiner):
+        super().__init__()
+        self.model = model
+
+    def forward(self, crop: torch.Tensor) -> torch.Tensor:
+        mean = crop.mean(dim=(2, 3), keepdim=True)
+        std = crop.std(dim=(2, 3), keepdim=True).clamp_min(0.02)
+        return self.model((crop - mean) / std)
+
+
+def export_onnx(model: CornerRefiner, path: Path) -> None:
+    """`model` as ONNX (the reader's opset): float (N, 1, 48, 160) crops in 0..1 -> (N, 4, 2) unit-square corners."""
+    from training.train import OPSET
+
+    # Exporting puts the wrapper back in its mode afterwards, and a wrapper in training mode would take the
+    # model with it: both stay in eval mode.
+    wrapper = _ExportRefiner(model).eval()
+    torch.onnx.export(wrapper, (torch.zeros(1, 1, REFINER_HEIGHT, REFINER_WIDTH),), str(path),
+                      input_names=["crop"], output_names=["corners"], opset_version=OPSET, dynamo=False,
+                      dynamic_axes={"crop": {0: "batch"}, "corners": {0: "batch"}})
+
+
 def refine(model: CornerRefiner, grey: Image.Image, corners: np.ndarray) -> np.ndarray:
     """`corners` moved by the refiner, in frame pixels."""
     crop, to_unit = neighbourhood(grey, corners)
@@ -180,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     before = np.abs(_inner_corners()[None] - held_targets).mean(axis=(0, 1))
     after = np.abs(predicted - held_targets).mean(axis=(0, 1))
     torch.save(model.state_dict(), args.out / "refiner.pt")
+    export_onnx(model, args.out / "refiner.onnx")
     report = {"samples": args.samples, "steps": args.steps, "seed": args.seed, "generate_s": round(generated, 1),
               "train_s": round(time.perf_counter() - started - generated, 1),
               "unit_square_error_before": before.round(4).tolist(), "unit_square_error_after": after.round(4).tolist()}

@@ -10,7 +10,9 @@ from training.refiner import (  # noqa: E402
     REFINER_HEIGHT,
     REFINER_WIDTH,
     _inner_corners,
+    as_tensor,
     corner_error,
+    export_onnx,
     jitter,
     make_samples,
     neighbourhood,
@@ -58,3 +60,16 @@ def test_a_tiny_refiner_trains_and_moves_corners_within_its_neighbourhood():
     assert refined.shape == (4, 2) and np.all(np.isfinite(refined))
     # The network predicts an offset from the input corners, at most a fraction of the neighbourhood.
     assert np.abs(refined - PLATE).max() < 0.5 * (PLATE[1, 0] - PLATE[0, 0])
+
+
+def test_the_exported_refiner_gives_the_torch_models_corners(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    inputs, targets = make_samples(np.random.default_rng(3), 16)
+    model = train(inputs, targets, steps=3, batch=8, log_every=0)
+    export_onnx(model, tmp_path / "refiner.onnx")
+    session = ort.InferenceSession(str(tmp_path / "refiner.onnx"), providers=["CPUExecutionProvider"])
+    (onnx_corners,) = session.run(None, {"crop": (inputs[:5, None].astype(np.float32) / 255.0)})
+    with torch.no_grad():
+        torch_corners = model(as_tensor(inputs[:5])).numpy()
+    assert onnx_corners.shape == (5, 4, 2)
+    assert onnx_corners == pytest.approx(torch_corners, abs=1e-4)
