@@ -2,10 +2,10 @@ import cv2
 import numpy as np
 import pytest
 
-from murur.alpr.evaluate import judged_figures, measured_legibility_figures, summarise
+from murur.alpr.evaluate import LEGIBLE_MIN, judged_figures, measured_legibility_figures, summarise
 from murur.alpr.synth import PlateSpec, compose_scene, render_plate
 from murur.alpr.synth import scene as scene_module
-from murur.alpr.synth.legibility import LEGIBLE_MIN, SNR_CAP, plate_legibility
+from murur.alpr.synth.legibility import SNR_CAP, plate_legibility
 
 
 def plate_in_frame(width: int = 200, text: str = "1234AB00"):

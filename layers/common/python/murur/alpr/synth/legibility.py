@@ -6,7 +6,8 @@ filter tells a character from its look-alikes with a margin that grows with cont
 the square root of the character's pixel count, which is proportional to its height; so the product
 ranks plates the way a reader struggles with them. docs/BENCHMARKS.md compares it with a person's
 verdicts ("Which plates are legible, measured"). No library measures this against a known reference
-image, hence by hand.
+image, hence by hand. Where a plate counts as legible (`LEGIBLE_MIN`) is the evaluation's call
+(murur.alpr.evaluate), which must not need OpenCV to measure real photos.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Chosen against a person's verdicts on the held-out misreads: below it fall 11 of the 19 plates judged
-# illegible, 1 of the 17 judged legible, and 3 of the 384 plates read right (docs/BENCHMARKS.md).
-LEGIBLE_MIN = 25.0
 # A plate the camera did not touch has no noise to divide by: the ratio stops at what a very good
 # camera gives, so clean plates rank by their size.
 SNR_CAP = 50.0
