@@ -199,13 +199,8 @@ def measured_legibility_figures(plates: list[dict], threshold: float) -> dict:
         return {}
     legible = [r for r in measured if r["legibility"] >= LEGIBLE_MIN]
     issued_below = [r for r in measured if r["legibility"] < LEGIBLE_MIN and r["read"] and r["confidence"] >= threshold]
-    bins: dict[str, list[dict]] = {}
-    for plate in sorted(measured, key=lambda r: r["legibility"]):
-        bins.setdefault(bin_label(plate["legibility"], LEGIBILITY_EDGES), []).append(plate)
     return {
-        "by_legibility": [{"legibility": label, "plates": len(inside),
-                           "exact_match": _ratio(sum(r["correct"] for r in inside), len(inside))}
-                          for label, inside in bins.items()],
+        "by_legibility": exact_reads_by_bin(measured, "legibility", LEGIBILITY_EDGES, "legibility"),
         "legible": {"legible_min": LEGIBLE_MIN, "plates_below": len(measured) - len(legible), **kept_figures(legible)},
         "below_legible_min_issued": {"reads": len(issued_below), "wrong": sum(not r["correct"] for r in issued_below)},
     }
@@ -240,11 +235,16 @@ def bin_label(value: float, edges: tuple[float, ...]) -> str:
 
 def by_plate_width(plates: list[dict]) -> list[dict]:
     """Exact reads per bin of the true plates' width in pixels (bins without a plate left out)."""
+    return exact_reads_by_bin(plates, "plate_width_px", PLATE_WIDTH_EDGES, "width_px")
+
+
+def exact_reads_by_bin(plates: list[dict], field: str, edges: tuple[float, ...], label: str) -> list[dict]:
+    """Exact reads per bin of `edges` that the plates' `field` falls in, in order (empty bins left out)."""
     bins: dict[str, list[dict]] = {}
-    for plate in sorted(plates, key=lambda r: r["plate_width_px"]):
-        bins.setdefault(plate_width_bin(plate["plate_width_px"]), []).append(plate)
-    return [{"width_px": label, "plates": len(inside), "exact_match": _ratio(sum(r["correct"] for r in inside), len(inside))}
-            for label, inside in bins.items()]
+    for plate in sorted(plates, key=lambda r: r[field]):
+        bins.setdefault(bin_label(plate[field], edges), []).append(plate)
+    return [{label: name, "plates": len(inside), "exact_match": _ratio(sum(r["correct"] for r in inside), len(inside))}
+            for name, inside in bins.items()]
 
 
 def by_kind(plates: list[dict]) -> list[dict]:
