@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from murur.alpr.imaging import expand_quad, warp_quad
+from murur.alpr.imaging import expand_quad, plate_axes, warp_quad
 from training.models import conv_bn
 
 REFINER_HEIGHT, REFINER_WIDTH = 48, 160
@@ -83,8 +83,7 @@ def jitter(rng: np.random.Generator, corners: np.ndarray, scale: float = 1.0) ->
     """`corners` misplaced as the detector misplaces them: each corner on its own plus a shared shift,
     one in ten twice as far."""
     c = np.asarray(corners, np.float64)
-    along = ((c[1] - c[0]) + (c[2] - c[3])) / 2
-    across = ((c[3] - c[0]) + (c[2] - c[1])) / 2
+    along, across = plate_axes(c)
     spread = scale * (2.0 if rng.random() < 0.1 else 1.0)
     own = rng.normal(0, 1, (4, 2)) * [JITTER_ALONG * 0.8, JITTER_ACROSS * 0.8]
     shared = rng.normal(0, 1, 2) * [JITTER_ALONG * 0.6, JITTER_ACROSS * 0.6]
@@ -107,11 +106,15 @@ def make_samples(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.n
 
 
 def as_tensor(crops: np.ndarray) -> torch.Tensor:
-    """uint8 crops -> normalised float input, each crop to zero mean and unit spread (exposure varies)."""
-    x = torch.tensor(crops, dtype=torch.float32).unsqueeze(1) / 255.0  # a copy: crops may be read-only
-    mean = x.mean(dim=(2, 3), keepdim=True)
-    std = x.std(dim=(2, 3), keepdim=True).clamp_min(0.02)
-    return (x - mean) / std
+    """uint8 crops -> the network's input, each crop standardised (exposure varies)."""
+    return _standardised(torch.tensor(crops, dtype=torch.float32).unsqueeze(1) / 255.0)  # a copy: crops may be read-only
+
+
+def _standardised(crops: torch.Tensor) -> torch.Tensor:
+    """Each (N, 1, H, W) crop in 0..1 to zero mean and unit spread."""
+    mean = crops.mean(dim=(2, 3), keepdim=True)
+    std = crops.std(dim=(2, 3), keepdim=True).clamp_min(0.02)
+    return (crops - mean) / std
 
 
 def train(inputs: np.ndarray, targets: np.ndarray, steps: int, batch: int = 64, lr: float = 2e-3, seed: int = 7,
@@ -151,9 +154,7 @@ class _ExportRefiner(nn.Module):
         self.model = model
 
     def forward(self, crop: torch.Tensor) -> torch.Tensor:
-        mean = crop.mean(dim=(2, 3), keepdim=True)
-        std = crop.std(dim=(2, 3), keepdim=True).clamp_min(0.02)
-        return self.model((crop - mean) / std)
+        return self.model(_standardised(crop))
 
 
 def export_onnx(model: CornerRefiner, path: Path) -> None:
@@ -179,8 +180,7 @@ def refine(model: CornerRefiner, grey: Image.Image, corners: np.ndarray) -> np.n
 def corner_error(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """Mean corner error as fractions of the true plate's width (along) and height (across)."""
     t = np.asarray(truth, np.float64)
-    along = ((t[1] - t[0]) + (t[2] - t[3])) / 2
-    across = ((t[3] - t[0]) + (t[2] - t[1])) / 2
+    along, across = plate_axes(t)
     basis = np.linalg.inv(np.stack([along, across], axis=1))
     local = (np.asarray(predicted, np.float64) - t) @ basis.T
     return float(np.abs(local[:, 0]).mean()), float(np.abs(local[:, 1]).mean())

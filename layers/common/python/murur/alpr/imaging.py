@@ -94,11 +94,17 @@ def _perspective_coefficients(src_quad: np.ndarray, width: int, height: int) -> 
     return tuple(np.linalg.solve(np.array(rows), np.array(rhs)).tolist())
 
 
+def plate_axes(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The plate's own axes as vectors in pixels: along its rows (left to right, its width) and across
+    them (top to bottom, its height), each the mean of the two opposite edges."""
+    c = np.asarray(corners, np.float64)
+    return ((c[1] - c[0]) + (c[2] - c[3])) / 2, ((c[3] - c[0]) + (c[2] - c[1])) / 2
+
+
 def expand_quad(corners: np.ndarray, margin_x: float = CROP_MARGIN_X, margin_y: float = CROP_MARGIN_Y) -> np.ndarray:
     """Corners (TL, TR, BR, BL) pushed outwards along the plate's own axes by the given fractions."""
     c = np.asarray(corners, np.float64)
-    along = ((c[1] - c[0]) + (c[2] - c[3])) / 2
-    across = ((c[3] - c[0]) + (c[2] - c[1])) / 2
+    along, across = plate_axes(c)
     dx, dy = along * margin_x, across * margin_y
     return np.array([c[0] - dx - dy, c[1] + dx - dy, c[2] + dx + dy, c[3] - dx + dy])
 

@@ -38,13 +38,9 @@ def plate_legibility(reference: np.ndarray, observed: np.ndarray, corners: np.nd
     # At the plate's own resolution: resampling up or down would smooth the noise away or add blur.
     target = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
     homography = cv2.getPerspectiveTransform(quad, target)
-    faces = []
-    for image in (reference, observed):
-        grey = _grey(image)
-        face = cv2.warpPerspective(grey, homography, (width, height), flags=cv2.INTER_LINEAR)
-        dx, dy = max(1, int(width * _INSET_X)), max(1, int(height * _INSET_Y))
-        faces.append(face[dy:height - dy, dx:width - dx].ravel().astype(np.float64))
-    before, after = faces
+    dx, dy = max(1, int(width * _INSET_X)), max(1, int(height * _INSET_Y))
+    before, after = (cv2.warpPerspective(_grey(image), homography, (width, height), flags=cv2.INTER_LINEAR)
+                     [dy:height - dy, dx:width - dx].ravel().astype(np.float64) for image in (reference, observed))
     if before.size < 4 or before.std() < 1e-6:
         return 0.0
     gain, offset = np.polyfit(before, after, 1)
