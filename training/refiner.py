@@ -17,22 +17,23 @@ import json
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from PIL import Image
 from torch import nn
 
-from murur.alpr.imaging import expand_quad, plate_axes, warp_quad
+from murur.alpr.imaging import (
+    REFINER_HEIGHT,
+    REFINER_MARGINS,
+    REFINER_WIDTH,
+    apply_homography,
+    plate_axes,
+    refiner_neighbourhood,
+)
 from training.models import conv_bn
 
-REFINER_HEIGHT, REFINER_WIDTH = 48, 160
-# How far around the detected corners the refiner looks: wide enough to hold the true plate when a
-# corner is off by the detector's 90th-percentile error (7 % of the width, 12 % of the height) and more.
-REFINER_MARGIN_X, REFINER_MARGIN_Y = 0.15, 0.4
 # The detector's corner errors (fractions of the plate's width along, height across), drawn for training.
 JITTER_ALONG, JITTER_ACROSS = 0.045, 0.085
-_UNIT_SQUARE = np.float32([[0, 0], [1, 0], [1, 1], [0, 1]])
 
 
 class CornerRefiner(nn.Module):
@@ -55,28 +56,14 @@ class CornerRefiner(nn.Module):
 
 def _inner_corners() -> np.ndarray:
     """Where the input corners lie in the neighbourhood's unit square."""
-    mx = REFINER_MARGIN_X / (1 + 2 * REFINER_MARGIN_X)
-    my = REFINER_MARGIN_Y / (1 + 2 * REFINER_MARGIN_Y)
+    margin_x, margin_y = REFINER_MARGINS
+    mx, my = margin_x / (1 + 2 * margin_x), margin_y / (1 + 2 * margin_y)
     return np.float32([[mx, my], [1 - mx, my], [1 - mx, 1 - my], [mx, 1 - my]])
 
 
-def neighbourhood(grey: Image.Image, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The refiner's input around `corners` (uint8 48 x 160) and the homography from the frame to the
-    neighbourhood's unit square."""
-    quad = expand_quad(np.asarray(corners, np.float64), REFINER_MARGIN_X, REFINER_MARGIN_Y)
-    crop = warp_quad(grey, quad, REFINER_WIDTH, REFINER_HEIGHT)
-    to_unit = cv2.getPerspectiveTransform(quad.astype(np.float32), _UNIT_SQUARE)
-    return crop, to_unit
-
-
-def to_frame(unit_corners: np.ndarray, to_unit: np.ndarray) -> np.ndarray:
-    """Corners in the neighbourhood's unit square back in frame pixels."""
-    points = np.asarray(unit_corners, np.float32).reshape(-1, 1, 2)
-    return cv2.perspectiveTransform(points, np.linalg.inv(to_unit)).reshape(-1, 2).astype(np.float64)
-
-
-def to_unit_square(corners: np.ndarray, to_unit: np.ndarray) -> np.ndarray:
-    return cv2.perspectiveTransform(np.asarray(corners, np.float32).reshape(-1, 1, 2), to_unit).reshape(-1, 2)
+def to_unit_square(corners: np.ndarray, to_frame: np.ndarray) -> np.ndarray:
+    """Frame points in the unit square of a neighbourhood whose homography to the frame is `to_frame`."""
+    return apply_homography(np.linalg.inv(to_frame), corners).astype(np.float32)
 
 
 def jitter(rng: np.random.Generator, corners: np.ndarray, scale: float = 1.0) -> np.ndarray:
@@ -100,8 +87,8 @@ def make_samples(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.n
     for i in range(count):
         view = random_plate_view(rng)
         grey = Image.fromarray(view.image).convert("L")
-        crop, to_unit = neighbourhood(grey, jitter(rng, view.corners))
-        inputs[i], targets[i] = crop, to_unit_square(view.corners, to_unit)
+        crop, to_frame = refiner_neighbourhood(grey, jitter(rng, view.corners))
+        inputs[i], targets[i] = crop, to_unit_square(view.corners, to_frame)
     return inputs, targets
 
 
@@ -171,10 +158,10 @@ def export_onnx(model: CornerRefiner, path: Path) -> None:
 
 def refine(model: CornerRefiner, grey: Image.Image, corners: np.ndarray) -> np.ndarray:
     """`corners` moved by the refiner, in frame pixels."""
-    crop, to_unit = neighbourhood(grey, corners)
+    crop, to_frame = refiner_neighbourhood(grey, corners)
     with torch.no_grad():
         unit = model(as_tensor(crop[None]))[0].numpy()
-    return to_frame(unit, to_unit)
+    return apply_homography(to_frame, unit)
 
 
 def corner_error(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:

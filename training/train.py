@@ -1,4 +1,4 @@
-"""Train the plate detector and recogniser, export them to ONNX, calibrate, and (optionally) install.
+"""Train the plate detector, corner refiner and recogniser, export them to ONNX, calibrate, and (optionally) install.
 
     python -m training.train --out training/runs/latest --install    # what `make train` runs
     python -m training.train --out /tmp/smoke --tiny                  # one tiny epoch end to end
@@ -40,6 +40,7 @@ from training.models import PlateDetector, PlateRecognizer
 OPSET = 17
 DETECTOR_FILE = "detector.onnx"
 RECOGNIZER_FILE = "recognizer.onnx"  # what ships: int8 unless Hyper.rec_quantization is "none"
+REFINER_FILE = "refiner.onnx"  # shipped when the run has a refiner.pt (float32: 2 MB)
 CALIBRATION_READS = "calibration_reads.npz"  # the calibration draws' features and rightness, per seed
 RECOGNIZER_FLOAT_FILE = "recognizer.float.onnx"  # the float export it is quantised from (kept in the run)
 QUANTIZATIONS = ("int8", "none")
@@ -75,6 +76,11 @@ class Hyper:
     rec_quantization: str = "int8"
     quantization_seed: int = 98
     quantization_frames: int = 150
+    # The corner refiner (training.refiner): samples drawn with ref_seed, training steps (0: keep the
+    # refiner.pt of --init-from, if it has one).
+    ref_samples: int = 30000
+    ref_steps: int = 6000
+    ref_seed: int = 2040
     weight_decay: float = 1e-4
     detector_threshold: float = 0.3
     calibration_frames: int = 2000
@@ -94,7 +100,7 @@ DATA_OPTIONS = {
     "data_seed": ("seed", "seed of the generated data: a new seed draws a fresh pool of the same recipe"),
 }
 TINY = dict(det_steps=2, det_batch=2, rec_steps=2, rec_batch=4, rec_easy_crops=8, calibration_frames=3,
-            threshold_frames=3, quantization_frames=4)
+            threshold_frames=3, quantization_frames=4, ref_samples=8, ref_steps=2)
 TINY_DATA = dict(scenes=4, generator_crops=16, scene_crop_jitters=1)
 
 
@@ -364,6 +370,36 @@ def export_onnx(out: Path, hyper: Hyper) -> None:
     crops = calibration_crops(hyper.quantization_seed, hyper.quantization_frames)
     quantize_recognizer(out / RECOGNIZER_FLOAT_FILE, out / RECOGNIZER_FILE, crops)
     log(f"recogniser quantised to int8 on {len(crops)} crops of {hyper.quantization_frames} frames")
+    export_refiner(out)
+
+
+def export_refiner(out: Path) -> None:
+    """refiner.onnx from the run's refiner.pt; a run without one ships no refiner."""
+    from training.refiner import CornerRefiner, export_onnx as export_refiner_onnx
+
+    (out / REFINER_FILE).unlink(missing_ok=True)
+    if not (out / "refiner.pt").is_file():
+        return
+    refiner = CornerRefiner()
+    refiner.load_state_dict(torch.load(out / "refiner.pt", weights_only=True))
+    export_refiner_onnx(refiner, out / REFINER_FILE)
+
+
+def train_or_keep_refiner(hyper: Hyper, out: Path, init: Path | None = None) -> None:
+    """The corner refiner: trained on its own samples (it needs neither pool), or with ref_steps 0 kept
+    from `init` (a fine-tune keeps the refiner it starts from)."""
+    if hyper.ref_steps == 0:
+        if init is not None and (init / "refiner.pt").is_file():
+            shutil.copy2(init / "refiner.pt", out / "refiner.pt")
+            log(f"refiner kept from {init}")
+        return
+    from training.refiner import make_samples, train as train_refiner
+
+    started = time.perf_counter()
+    inputs, targets = make_samples(np.random.default_rng(hyper.ref_seed), hyper.ref_samples)
+    model = train_refiner(inputs, targets, hyper.ref_steps, seed=hyper.seed, log_every=0)
+    torch.save(model.state_dict(), out / "refiner.pt")
+    log(f"refiner trained on {hyper.ref_samples} samples, {hyper.ref_steps} steps in {time.perf_counter() - started:.0f} s")
 
 
 def recognizer_quantization(out: Path, hyper: Hyper) -> dict:
@@ -384,8 +420,12 @@ def sha256_of(path: Path) -> str:
 def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, threshold: float, metrics: dict,
                extra: dict | None = None) -> dict:
     det_sha, rec_sha = sha256_of(out / DETECTOR_FILE), sha256_of(out / RECOGNIZER_FILE)
-    # The version names the weights and the calibration together: both decide what a read says.
-    digest = hashlib.sha256((det_sha + rec_sha + json.dumps(calibration, sort_keys=True)).encode()).hexdigest()[:8]
+    refiner = ({"file": REFINER_FILE, "sha256": sha256_of(out / REFINER_FILE), "bytes": (out / REFINER_FILE).stat().st_size,
+                "samples": hyper.ref_samples, "steps": hyper.ref_steps, "data_seed": hyper.ref_seed}
+               if (out / REFINER_FILE).is_file() else None)
+    # The version names the weights and the calibration together: all of them decide what a read says.
+    digest = hashlib.sha256((det_sha + (refiner["sha256"] if refiner else "") + rec_sha
+                             + json.dumps(calibration, sort_keys=True)).encode()).hexdigest()[:8]
     version = f"murur-alpr-{datetime.now(UTC):%Y%m%d}-{digest}"
     card = {
         "version": version,
@@ -397,6 +437,7 @@ def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, t
         "recognizer": {"file": RECOGNIZER_FILE, "sha256": rec_sha, "bytes": (out / RECOGNIZER_FILE).stat().st_size,
                        "height": CROP_HEIGHT, "width": CROP_WIDTH, "alphabet": ALPHABET,
                        "quantization": recognizer_quantization(out, hyper)},
+        **({"refiner": refiner} if refiner else {}),
         "calibration": calibration,
         "auto_issue_threshold": threshold,
         "target_precision": hyper.target_precision,
@@ -502,11 +543,18 @@ def install(out: Path, destination: Path = MODELS_DIR, checkpoints: Path = CHECK
     card["training_chain"] = [*earlier.get("training_chain", []), chain_entry(out, card, earlier.get("version"), command, note)]
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     destination.mkdir(parents=True, exist_ok=True)
-    for name in (DETECTOR_FILE, RECOGNIZER_FILE, MODEL_CARD):
-        shutil.copy2(out / name, destination / name)
+    with_refiner = "refiner" in card
+    for name in (DETECTOR_FILE, RECOGNIZER_FILE, REFINER_FILE, MODEL_CARD):
+        if name == REFINER_FILE and not with_refiner:
+            (destination / name).unlink(missing_ok=True)
+        else:
+            shutil.copy2(out / name, destination / name)
     checkpoints.mkdir(parents=True, exist_ok=True)
-    for name in ("detector.pt", "recognizer.pt", MODEL_CARD):
-        shutil.copy2(out / name, checkpoints / name)
+    for name in ("detector.pt", "recognizer.pt", "refiner.pt", MODEL_CARD):
+        if name == "refiner.pt" and not with_refiner:
+            (checkpoints / name).unlink(missing_ok=True)
+        else:
+            shutil.copy2(out / name, checkpoints / name)
     log(f"installed {card['version']} into {destination} and checkpoints into {checkpoints}")
 
 
@@ -526,7 +574,8 @@ def chain_entry(out: Path, card: dict, started_from: str | None, command: str | 
         "started_from": started_from,
         "version": card["version"],
         "data_generator_commit": card.get("generator_commit"),
-        "kept": {name: sha256_of(out / name) for name in ("detector.pt", "recognizer.pt")},
+        "kept": {name: sha256_of(out / name) for name in ("detector.pt", "recognizer.pt", "refiner.pt")
+                 if (out / name).is_file()},
         "note": note,
     }
 
@@ -597,6 +646,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         train_both(pools, hyper, out, args.jobs, args.init_from)
     del pools
+    train_or_keep_refiner(hyper, out, args.init_from)
     export_onnx(out, hyper)
     calibrate(out, recipe, hyper, extra_card=provenance, jobs=args.jobs)
     if args.install:

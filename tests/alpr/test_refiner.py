@@ -4,20 +4,17 @@ from PIL import Image
 
 torch = pytest.importorskip("torch")
 
+from murur.alpr.imaging import REFINER_HEIGHT, REFINER_WIDTH, apply_homography, refiner_neighbourhood  # noqa: E402
 from training.refiner import (  # noqa: E402
     JITTER_ACROSS,
     JITTER_ALONG,
-    REFINER_HEIGHT,
-    REFINER_WIDTH,
     _inner_corners,
     as_tensor,
     corner_error,
     export_onnx,
     jitter,
     make_samples,
-    neighbourhood,
     refine,
-    to_frame,
     to_unit_square,
     train,
 )
@@ -27,10 +24,10 @@ PLATE = np.array([[100.0, 50.0], [220.0, 58.0], [218.0, 84.0], [98.0, 76.0]])
 
 def test_the_neighbourhood_holds_the_input_corners_at_its_inner_rectangle_and_maps_back():
     grey = Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 320), dtype=np.uint8))
-    crop, to_unit = neighbourhood(grey, PLATE)
+    crop, to_frame = refiner_neighbourhood(grey, PLATE)
     assert crop.shape == (REFINER_HEIGHT, REFINER_WIDTH) and crop.dtype == np.uint8
-    assert to_unit_square(PLATE, to_unit) == pytest.approx(_inner_corners(), abs=1e-4)
-    assert to_frame(to_unit_square(PLATE, to_unit), to_unit) == pytest.approx(PLATE, abs=1e-3)
+    assert to_unit_square(PLATE, to_frame) == pytest.approx(_inner_corners(), abs=1e-4)
+    assert apply_homography(to_frame, to_unit_square(PLATE, to_frame)) == pytest.approx(PLATE, abs=1e-3)
 
 
 def test_corner_error_is_measured_along_and_across_the_plate():

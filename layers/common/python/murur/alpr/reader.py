@@ -1,13 +1,14 @@
 """The plate reader: finds number plates in a camera frame and reads them, on onnxruntime.
 
 Runs with numpy, Pillow and onnxruntime only (no torch, no OpenCV), on one thread by default, as a
-Lambda function does. The two networks and their calibration come from `models/` (see its README).
+Lambda function does. The networks (detector, corner refiner when the card lists one, recogniser) and
+their calibration come from `models/` (see its README).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,9 +21,11 @@ from murur.alpr.imaging import (
     FIRST_LOOKS,
     LOOK_MARGINS,
     InvalidImage,
+    apply_homography,
     decode_grey,
     letterbox,
     rectify_plate,
+    refiner_neighbourhood,
 )
 from murur.alpr.postprocess import (
     MAX_PLATES,
@@ -107,7 +110,8 @@ class PlateReader:
             card = json.loads(card_path.read_text())
             detector_file = model_dir / card["detector"]["file"]
             recognizer_file = model_dir / card["recognizer"]["file"]
-            if not detector_file.is_file() or not recognizer_file.is_file():
+            refiner_file = model_dir / card["refiner"]["file"] if "refiner" in card else None
+            if not all(f.is_file() for f in (detector_file, recognizer_file, refiner_file) if f is not None):
                 raise FileNotFoundError(f"model files listed in {card_path} are missing")
         except (OSError, KeyError, ValueError) as exc:
             raise ModelNotAvailable(f"no usable plate models in {model_dir}: {exc}") from exc
@@ -129,6 +133,7 @@ class PlateReader:
         self.second_scale = min(1.0, float(trained_width) / self._det_size[0])
         self._detector = _session(detector_file, threads)
         self._recognizer = _session(recognizer_file, threads)
+        self._refiner = _session(refiner_file, threads) if refiner_file is not None else None
 
     @classmethod
     def default(cls) -> PlateReader:
@@ -150,6 +155,18 @@ class PlateReader:
         batch = (canvas.astype(np.float32) / 255.0)[None, None]
         (output,) = self._detector.run(None, {"image": batch})
         return decode_detector(output[0], self._det_stride, scale, self._det_threshold)
+
+    def refine(self, grey: Image.Image, detections: list[Detection]) -> list[Detection]:
+        """The detections with their corners moved onto the plate by the corner refiner, which looks at each
+        plate's neighbourhood at the frame's own resolution (the detector sees the frame shrunk). Unchanged
+        without a refiner."""
+        if self._refiner is None or not detections:
+            return detections
+        views = [refiner_neighbourhood(grey, d.corners) for d in detections]
+        batch = np.stack([crop for crop, _ in views]).astype(np.float32)[:, None] / 255.0
+        (unit_corners,) = self._refiner.run(None, {"crop": batch})
+        return [replace(d, corners=apply_homography(to_frame, unit)) if _inside_view(unit) else d
+                for d, (_, to_frame), unit in zip(detections, views, unit_corners)]
 
     def recognise(self, crops: np.ndarray) -> list[CtcRead]:
         """Reads of N rectified crops (uint8 N x CROP_HEIGHT x CROP_WIDTH)."""
@@ -186,7 +203,7 @@ class PlateReader:
         return self.read_image(decode_grey(image_bytes))
 
     def read_image(self, grey: Image.Image) -> list[PlateRead]:
-        detections = self.detect(grey)
+        detections = self.refine(grey, self.detect(grey))
         if not detections:
             return []
         # Each way of cutting a plate (detection, row count) is read in FIRST_LOOKS looks, all in one batch;
@@ -233,6 +250,12 @@ class PlateReader:
                 )
             )
         return sorted(plates, key=lambda p: -p.confidence)
+
+
+def _inside_view(unit_corners: np.ndarray) -> bool:
+    """Whether refined corners lie in the neighbourhood the refiner saw: one placed outside it is a guess,
+    and the detector's own corners are kept instead."""
+    return bool(np.all((unit_corners >= 0.0) & (unit_corners <= 1.0)))
 
 
 @lru_cache(maxsize=1)
