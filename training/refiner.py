@@ -1,14 +1,14 @@
-"""A corner refiner, tried: a small network that moves a detected plate's four corners onto the plate,
+"""The corner refiner: a small network that moves a detected plate's four corners onto the plate,
 looking at the plate's own neighbourhood at camera resolution (the detector sees the whole frame at a
 fifth of it, so a corner it places one cell off is 3-5 % of a small plate's width off).
 
-    .venv/bin/python -m training.refiner --out training/runs/refiner [--samples 24000] [--steps 3000]
+    .venv/bin/python -m training.refiner --out training/runs/refiner [--samples 30000] [--steps 6000]
 
-Training samples are `random_plate_view` patches with the true corners jittered as the installed
-detector misplaces them (docs/BENCHMARKS.md measures it: per corner about 4.5 % of the plate's width
-along it and 8 % of its height across, in heavy tails). `bench.alpr_refiner` measures what refined
-corners read. It is an experiment: the reader does not use it.
-"""
+`make train` trains it as its third model (training.train: Hyper.ref_*), with the same defaults as this
+command, which trains it alone. Training samples are `random_plate_view` patches with the true corners
+jittered as the installed detector misplaces them (docs/BENCHMARKS.md measures it: per corner about
+4.5 % of the plate's width along it and 8 % of its height across, in heavy tails). The reader runs its
+ONNX export (murur.alpr.reader.PlateReader.refine); `bench.alpr_refiner` measures what refined corners read."""
 
 from __future__ import annotations
 
@@ -176,9 +176,11 @@ def corner_error(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--samples", type=int, default=24000)
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=2040, help="data seed (training and evaluation use others)")
+    from training.train import Hyper  # its defaults are `make train`'s
+
+    parser.add_argument("--samples", type=int, default=Hyper().ref_samples)
+    parser.add_argument("--steps", type=int, default=Hyper().ref_steps)
+    parser.add_argument("--seed", type=int, default=Hyper().ref_seed, help="data seed (training and evaluation use others)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ def test_finetune_on_a_labelled_folder(tmp_path, monkeypatch):
     from murur.alpr.synth import compose_scene
 
     from training import finetune
-    from training.train import Hyper
+    from training.train import Hyper, sha256_of
 
     if not (finetune.CHECKPOINTS_DIR / "detector.pt").exists():
         pytest.skip("no shipped checkpoints to fine-tune")
@@ -42,6 +42,11 @@ def test_finetune_on_a_labelled_folder(tmp_path, monkeypatch):
     base.mkdir()
     for name in ("detector.pt", "recognizer.pt"):
         shutil.copy2(finetune.CHECKPOINTS_DIR / name, base / name)
+    import torch
+
+    from training.refiner import CornerRefiner
+
+    torch.save(CornerRefiner().state_dict(), base / "refiner.pt")  # deployers' photos carry boxes: it is kept as is
     card = json.loads((finetune.CHECKPOINTS_DIR / "model_card.json").read_text())
     other_norm = "fixed" if Hyper().rec_input_norm == "per_crop" else "per_crop"
     card["hyperparameters"]["rec_input_norm"] = other_norm
@@ -58,4 +63,6 @@ def test_finetune_on_a_labelled_folder(tmp_path, monkeypatch):
     assert recipe["hyperparameters"]["rec_input_norm"] == other_norm
     assert recipe["hyperparameters"]["quantization_frames"] == 4
     assert PlateReader(out).model_version.startswith("murur-alpr-")
+    assert sha256_of(out / "refiner.pt") == sha256_of(base / "refiner.pt")
+    assert json.loads((out / "model_card.json").read_text())["refiner"]["file"] == "refiner.onnx"
     assert installed == []

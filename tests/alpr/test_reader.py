@@ -188,7 +188,9 @@ def test_shipped_card_matches_the_files():
         pytest.skip("no shipped plate models")
     card = json.loads(card_path.read_text())
     total = 0
-    for part in ("detector", "recognizer"):
+    for part in ("detector", "recognizer", "refiner"):
+        if part == "refiner" and part not in card:  # optional: a reader without one reads the detector's corners
+            continue
         data = (MODELS_DIR / card[part]["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == card[part]["sha256"]
         total += len(data)
@@ -255,3 +257,74 @@ def test_a_card_without_its_training_size_searches_once(tmp_path, monkeypatch):
     calls = counted_detect_at(reader, monkeypatch)
     assert reader.read(jpeg(Image.new("RGB", (1920, 1080), (128, 128, 128)))) == []
     assert calls == [1.0]
+
+
+def constant_refiner(path, unit_corners) -> None:
+    """An ONNX refiner that places every plate's corners at `unit_corners` of its neighbourhood."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    const = numpy_helper.from_array(np.asarray(unit_corners, np.float32).reshape(1, 4, 2), "place")
+    shape = numpy_helper.from_array(np.array([-1, 1, 1], np.int64), "shape")
+    zero = numpy_helper.from_array(np.zeros((), np.float32), "zero")
+    graph = helper.make_graph(
+        [helper.make_node("ReduceMean", ["crop"], ["mean"], axes=[1, 2, 3], keepdims=1),
+         helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
+         helper.make_node("Reshape", ["nothing", "shape"], ["per_plate"]),
+         helper.make_node("Add", ["per_plate", "place"], ["corners"])],
+        "constant_refiner",
+        [helper.make_tensor_value_info("crop", TensorProto.FLOAT, ["batch", 1, 48, 160])],
+        [helper.make_tensor_value_info("corners", TensorProto.FLOAT, ["batch", 4, 2])],
+        initializer=[const, shape, zero])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def models_with_refiner(tmp_path, unit_corners):
+    for name in ("detector.onnx", "recognizer.onnx", MODEL_CARD):
+        shutil.copy(MODELS_DIR / name, tmp_path / name)
+    constant_refiner(tmp_path / "refiner.onnx", unit_corners)
+    card = json.loads((tmp_path / MODEL_CARD).read_text())
+    card["refiner"] = {"file": "refiner.onnx"}
+    (tmp_path / MODEL_CARD).write_text(json.dumps(card))
+    return tmp_path
+
+
+PLACED = [[0.2, 0.3], [0.8, 0.3], [0.8, 0.7], [0.2, 0.7]]
+
+
+def test_a_refiner_in_the_card_moves_the_detected_corners_before_the_plate_is_read(reader, tmp_path):
+    from murur.alpr.imaging import apply_homography, decode_grey, refiner_neighbourhood
+
+    refined_reader = PlateReader(models_with_refiner(tmp_path, PLACED))
+    image, _ = frame_with(["1234AB00"], seed=3)
+    grey = decode_grey(image)
+    detections = refined_reader.detect(grey)
+    assert detections
+    refined = refined_reader.refine(grey, detections)
+    for before, after in zip(detections, refined):
+        _, to_frame = refiner_neighbourhood(grey, before.corners)
+        assert after.corners == pytest.approx(apply_homography(to_frame, PLACED), abs=1e-3)
+        assert not np.allclose(after.corners, before.corners, atol=1.0)
+        assert after.score == before.score
+    reads = refined_reader.read(image)
+    assert reads
+    assert np.array(reads[0].corners) == pytest.approx(refined[0].corners, abs=1e-3)
+    assert reader.refine(grey, detections) == detections  # the shipped card decides; without one, nothing moves
+
+
+def test_refined_corners_outside_what_the_refiner_saw_are_not_used(tmp_path):
+    from murur.alpr.imaging import decode_grey
+
+    outside = [[-0.3, 0.3], [0.8, 0.3], [0.8, 0.7], [0.2, 0.7]]
+    refined_reader = PlateReader(models_with_refiner(tmp_path, outside))
+    grey = decode_grey(frame_with(["1234AB00"], seed=3)[0])
+    detections = refined_reader.detect(grey)
+    assert detections
+    assert [d.corners.tolist() for d in refined_reader.refine(grey, detections)] == [d.corners.tolist() for d in detections]
+
+
+def test_a_card_naming_a_missing_refiner_is_refused(tmp_path):
+    models = models_with_refiner(tmp_path, PLACED)
+    (models / "refiner.onnx").unlink()
+    with pytest.raises(ModelNotAvailable):
+        PlateReader(models)

@@ -31,8 +31,12 @@ def test_tiny_training_exports_loadable_models(tmp_path, monkeypatch):
     assert quantization["scheme"].startswith("onnxruntime static QDQ: int8")  # the default ships int8
     assert quantization["float_sha256"] == train.sha256_of(out / train.RECOGNIZER_FLOAT_FILE)
     assert card["recognizer"]["sha256"] == train.sha256_of(out / train.RECOGNIZER_FILE) != quantization["float_sha256"]
+    # The corner refiner is the third model: trained in the run, exported and listed with its digest.
+    assert card["refiner"]["sha256"] == train.sha256_of(out / train.REFINER_FILE)
+    assert (card["refiner"]["samples"], card["refiner"]["steps"]) == (train.TINY["ref_samples"], train.TINY["ref_steps"])
     reader = PlateReader(out)
     assert reader.model_version == card["version"]
+    assert reader._refiner is not None
     from murur.alpr.synth import compose_scene
     import numpy as np
 
@@ -149,6 +153,18 @@ def test_install_carries_the_training_chain_forward(tmp_path, monkeypatch):
     assert step["kept"]["recognizer.pt"] == train.sha256_of(checkpoints / "recognizer.pt")
     assert train.sha256_of(destination / train.RECOGNIZER_FILE) == shipped["recognizer"]["sha256"]
     assert json.loads((checkpoints / train.MODEL_CARD).read_text()) == shipped
+    assert train.sha256_of(destination / train.REFINER_FILE) == shipped["refiner"]["sha256"]
+    assert step["kept"]["refiner.pt"] == train.sha256_of(checkpoints / "refiner.pt")
+
+    # A run without a refiner installs none: a refiner left from before would not match the card.
+    (run / "refiner.pt").unlink()
+    train.export_onnx(run, train.Hyper(**train.TINY))
+    card = json.loads((run / train.MODEL_CARD).read_text())
+    card.pop("refiner")
+    (run / train.MODEL_CARD).write_text(json.dumps(card))
+    train.install(run, destination, checkpoints)
+    assert not (destination / train.REFINER_FILE).exists() and not (checkpoints / "refiner.pt").exists()
+    assert not (run / train.REFINER_FILE).exists()
 
 
 def test_an_unmet_threshold_rule_is_explained_in_the_card():
