@@ -247,8 +247,8 @@ def test_plates_found_only_at_the_training_scale_are_read_where_they_are(reader,
 def test_a_card_without_its_training_size_searches_once(tmp_path, monkeypatch):
     if not (MODELS_DIR / MODEL_CARD).exists():
         pytest.skip("no shipped plate models")
-    for name in ("detector.onnx", "recognizer.onnx"):
-        shutil.copy(MODELS_DIR / name, tmp_path / name)
+    for model in MODELS_DIR.glob("*.onnx"):
+        shutil.copy(model, tmp_path / model.name)
     card = json.loads((MODELS_DIR / MODEL_CARD).read_text())
     del card["data_recipe"]
     (tmp_path / MODEL_CARD).write_text(json.dumps(card))
@@ -292,7 +292,7 @@ def models_with_refiner(tmp_path, unit_corners):
 PLACED = [[0.2, 0.3], [0.8, 0.3], [0.8, 0.7], [0.2, 0.7]]
 
 
-def test_a_refiner_in_the_card_moves_the_detected_corners_before_the_plate_is_read(reader, tmp_path):
+def test_a_refiner_in_the_card_moves_the_detected_corners_before_the_plate_is_read(tmp_path):
     from murur.alpr.imaging import apply_homography, decode_grey, refiner_neighbourhood
 
     refined_reader = PlateReader(models_with_refiner(tmp_path, PLACED))
@@ -309,7 +309,15 @@ def test_a_refiner_in_the_card_moves_the_detected_corners_before_the_plate_is_re
     reads = refined_reader.read(image)
     assert reads
     assert np.array(reads[0].corners) == pytest.approx(refined[0].corners, abs=1e-3)
-    assert reader.refine(grey, detections) == detections  # the shipped card decides; without one, nothing moves
+    assert reads[0].box == detections[0].box  # the box is where the detector found the plate
+
+    # A card without a refiner reads from the detector's corners.
+    card = json.loads((tmp_path / MODEL_CARD).read_text())
+    del card["refiner"]
+    (tmp_path / MODEL_CARD).write_text(json.dumps(card))
+    unrefined_reader = PlateReader(tmp_path)
+    assert unrefined_reader.refine(grey, detections) == detections
+    assert np.array(unrefined_reader.read(image)[0].corners) == pytest.approx(detections[0].corners, abs=1e-3)
 
 
 def test_refined_corners_outside_what_the_refiner_saw_are_not_used(tmp_path):

@@ -304,7 +304,7 @@ def true_crop_reads(reader: PlateReader, frames: Iterable[Frame]) -> dict:
 
 
 def cold_start_seconds(models: Path | None = None, runs: int = 3) -> float:
-    """Median time for a fresh interpreter to import the reader and create both sessions."""
+    """Median time for a fresh interpreter to import the reader and create its sessions."""
     import subprocess
 
     load = f"PlateReader({str(models)!r})" if models else "PlateReader.default()"
@@ -337,7 +337,8 @@ def main(argv: list[str] | None = None) -> None:
     reader = PlateReader(args.models) if args.models else PlateReader.default()
     threshold = reader.auto_issue_threshold
     report: dict = {"model_version": reader.model_version, "auto_issue_threshold": threshold,
-                    "weights_bytes": sum(reader.card[part]["bytes"] for part in ("detector", "recognizer")),
+                    "weights_bytes": sum(reader.card[part]["bytes"] for part in ("detector", "refiner", "recognizer")
+                                         if part in reader.card),
                     "cold_start_s": cold_start_seconds(args.models)}
     print(json.dumps(report), flush=True)
     sets: list[tuple[str, callable]] = []

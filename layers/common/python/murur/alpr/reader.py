@@ -60,9 +60,9 @@ class PlateRead:
     text: str  # normalised: upper case, no spaces or dashes
     confidence: float  # calibrated probability that `text` is exactly right
     char_confidences: tuple[float, ...]
-    box: tuple[int, int, int, int]  # x1, y1, x2, y2 in the upright image's pixels
+    box: tuple[int, int, int, int]  # x1, y1, x2, y2 in the upright image's pixels, as the detector found it
     model_version: str
-    corners: tuple[tuple[float, float], ...] | None = None  # TL, TR, BR, BL
+    corners: tuple[tuple[float, float], ...] | None = None  # TL, TR, BR, BL, refined: what the plate was read from
     layout: str | None = None  # formats layout id, None when the text fits no known layout
     detector_score: float = field(default=0.0, compare=False)
     two_rows: bool = False
@@ -203,9 +203,12 @@ class PlateReader:
         return self.read_image(decode_grey(image_bytes))
 
     def read_image(self, grey: Image.Image) -> list[PlateRead]:
-        detections = self.refine(grey, self.detect(grey))
-        if not detections:
+        found = self.detect(grey)
+        if not found:
             return []
+        # Plates are read from the refined corners; the box stays the detector's, which fits labelled boxes
+        # of real photos better (docs/BENCHMARKS.md: refined quads reach onto plate frames there).
+        detections = self.refine(grey, found)
         # Each way of cutting a plate (detection, row count) is read in FIRST_LOOKS looks, all in one batch;
         # the cuts whose first looks disagree then get the other LOOK_MARGINS, in a second batch.
         cuts = [(index, two_rows) for index, det in enumerate(detections)
@@ -231,7 +234,7 @@ class PlateReader:
             det = detections[index]
             corners = np.clip(det.corners, 0, [width, height])
             layout = match_layout(read.text)
-            x1, y1, x2, y2 = det.box
+            x1, y1, x2, y2 = found[index].box
             plates.append(
                 PlateRead(
                     text=read.text,
