@@ -33,9 +33,9 @@ from training.train import (
     command_line,
     export_onnx,
     install,
+    keep_refiner,
     log,
     train_both,
-    train_or_keep_refiner,
 )
 
 
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     pools = mix(synthetic, own, args.own_share)
     train_both(pools, hyper, args.out, args.jobs, init=args.init)
     del pools
-    train_or_keep_refiner(replace(hyper, ref_steps=0), args.out, init=args.init)  # photos carry boxes, not corners
+    keep_refiner(args.init, args.out)  # the photos carry boxes, not the corners a refiner learns from
     export_onnx(args.out, hyper)
     calibrate(args.out, recipe, hyper, jobs=args.jobs)
     if args.install:

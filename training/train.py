@@ -385,13 +385,18 @@ def export_refiner(out: Path) -> None:
     export_refiner_onnx(refiner, out / REFINER_FILE)
 
 
+def keep_refiner(init: Path | None, out: Path) -> None:
+    """The refiner.pt of `init`, if it has one, as the run's own."""
+    if init is not None and (init / "refiner.pt").is_file():
+        shutil.copy2(init / "refiner.pt", out / "refiner.pt")
+        log(f"refiner kept from {init}")
+
+
 def train_or_keep_refiner(hyper: Hyper, out: Path, init: Path | None = None) -> None:
     """The corner refiner: trained on its own samples (it needs neither pool), or with ref_steps 0 kept
-    from `init` (a fine-tune keeps the refiner it starts from)."""
+    from `init`."""
     if hyper.ref_steps == 0:
-        if init is not None and (init / "refiner.pt").is_file():
-            shutil.copy2(init / "refiner.pt", out / "refiner.pt")
-            log(f"refiner kept from {init}")
+        keep_refiner(init, out)
         return
     from training.refiner import make_samples, train as train_refiner
 
@@ -542,19 +547,13 @@ def install(out: Path, destination: Path = MODELS_DIR, checkpoints: Path = CHECK
     earlier = json.loads(installed.read_text()) if installed.is_file() else {}
     card["training_chain"] = [*earlier.get("training_chain", []), chain_entry(out, card, earlier.get("version"), command, note)]
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    destination.mkdir(parents=True, exist_ok=True)
     with_refiner = "refiner" in card
-    for name in (DETECTOR_FILE, RECOGNIZER_FILE, REFINER_FILE, MODEL_CARD):
-        if name == REFINER_FILE and not with_refiner:
-            (destination / name).unlink(missing_ok=True)
-        else:
-            shutil.copy2(out / name, destination / name)
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    for name in ("detector.pt", "recognizer.pt", "refiner.pt", MODEL_CARD):
-        if name == "refiner.pt" and not with_refiner:
-            (checkpoints / name).unlink(missing_ok=True)
-        else:
-            shutil.copy2(out / name, checkpoints / name)
+    for folder, names, refiner in ((destination, (DETECTOR_FILE, RECOGNIZER_FILE, MODEL_CARD), REFINER_FILE),
+                                   (checkpoints, ("detector.pt", "recognizer.pt", MODEL_CARD), "refiner.pt")):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / refiner).unlink(missing_ok=True)  # one left from an earlier version would not match the card
+        for name in names + ((refiner,) if with_refiner else ()):
+            shutil.copy2(out / name, folder / name)
     log(f"installed {card['version']} into {destination} and checkpoints into {checkpoints}")
 
 
