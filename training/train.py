@@ -385,11 +385,29 @@ def export_refiner(out: Path) -> None:
     export_refiner_onnx(refiner, out / REFINER_FILE)
 
 
+REFINER_RECORD = "refiner_record.json"
+REFINER_TRAINING = ("samples", "steps", "data_seed", "trained_in")
+
+
 def keep_refiner(init: Path | None, out: Path) -> None:
-    """The refiner.pt of `init`, if it has one, as the run's own."""
+    """The refiner.pt of `init`, if it has one, as the run's own, with how it was trained: the card must
+    say the kept model's samples and steps, not this run's (none)."""
+    (out / REFINER_RECORD).unlink(missing_ok=True)
     if init is not None and (init / "refiner.pt").is_file():
         shutil.copy2(init / "refiner.pt", out / "refiner.pt")
+        earlier = json.loads((init / MODEL_CARD).read_text()) if (init / MODEL_CARD).is_file() else {}
+        # A base card that does not say how its refiner was trained leaves only where it came from.
+        trained = {k: v for k, v in earlier.get("refiner", {}).items() if k in REFINER_TRAINING}
+        trained.setdefault("trained_in", earlier.get("version"))
+        (out / REFINER_RECORD).write_text(json.dumps(trained, indent=2) + "\n")
         log(f"refiner kept from {init}")
+
+
+def refiner_training(out: Path, hyper: Hyper) -> dict:
+    """How the run's refiner.pt was trained: the record of a kept one, else this run's hyper-parameters."""
+    if (out / REFINER_RECORD).is_file():
+        return json.loads((out / REFINER_RECORD).read_text())
+    return {"samples": hyper.ref_samples, "steps": hyper.ref_steps, "data_seed": hyper.ref_seed}
 
 
 def train_or_keep_refiner(hyper: Hyper, out: Path, init: Path | None = None) -> None:
@@ -404,6 +422,7 @@ def train_or_keep_refiner(hyper: Hyper, out: Path, init: Path | None = None) -> 
     inputs, targets = make_samples(np.random.default_rng(hyper.ref_seed), hyper.ref_samples)
     model = train_refiner(inputs, targets, hyper.ref_steps, seed=hyper.seed, log_every=0)
     torch.save(model.state_dict(), out / "refiner.pt")
+    (out / REFINER_RECORD).unlink(missing_ok=True)  # trained here: the hyper-parameters say how
     log(f"refiner trained on {hyper.ref_samples} samples, {hyper.ref_steps} steps in {time.perf_counter() - started:.0f} s")
 
 
@@ -426,7 +445,7 @@ def write_card(out: Path, recipe: DataRecipe, hyper: Hyper, calibration: dict, t
                extra: dict | None = None) -> dict:
     det_sha, rec_sha = sha256_of(out / DETECTOR_FILE), sha256_of(out / RECOGNIZER_FILE)
     refiner = ({"file": REFINER_FILE, "sha256": sha256_of(out / REFINER_FILE), "bytes": (out / REFINER_FILE).stat().st_size,
-                "samples": hyper.ref_samples, "steps": hyper.ref_steps, "data_seed": hyper.ref_seed}
+                **refiner_training(out, hyper)}
                if (out / REFINER_FILE).is_file() else None)
     # The version names the weights and the calibration together: all of them decide what a read says.
     digest = hashlib.sha256((det_sha + (refiner["sha256"] if refiner else "") + rec_sha

@@ -64,5 +64,9 @@ def test_finetune_on_a_labelled_folder(tmp_path, monkeypatch):
     assert recipe["hyperparameters"]["quantization_frames"] == 4
     assert PlateReader(out).model_version.startswith("murur-alpr-")
     assert sha256_of(out / "refiner.pt") == sha256_of(base / "refiner.pt")
-    assert json.loads((out / "model_card.json").read_text())["refiner"]["file"] == "refiner.onnx"
+    refiner = json.loads((out / "model_card.json").read_text())["refiner"]
+    assert refiner["file"] == "refiner.onnx"
+    # The card says how the kept refiner was trained (the base's record), not the fine-tuning's settings.
+    assert {k: refiner.get(k) for k in ("steps", "trained_in")} == {
+        "steps": card["refiner"]["steps"], "trained_in": card["refiner"].get("trained_in", card["version"])}
     assert installed == []

@@ -73,6 +73,33 @@ def test_init_from_warm_starts_both_models_and_records_it(tmp_path, monkeypatch)
     assert "initialised_from" not in started
 
 
+def test_a_kept_refiner_is_carried_into_the_card_with_how_it_was_trained(tmp_path, monkeypatch):
+    from training import train
+
+    monkeypatch.setattr(train, "install", lambda *a, **k: None)  # never touch shipped models
+    first = tmp_path / "first"
+    train.main(["--out", str(first), "--tiny", "--jobs", "1", "--ref-steps", "3", "--ref-seed", "11"])
+    trained = json.loads((first / "model_card.json").read_text())
+    assert (trained["refiner"]["steps"], trained["refiner"]["data_seed"]) == (3, 11)
+    assert "trained_in" not in trained["refiner"]  # trained by the run the card is for
+
+    # Kept twice over: every card names the run that trained it and its steps, not the keeping run's 0.
+    previous = first
+    for name in ("kept", "kept_again"):
+        run = tmp_path / name
+        train.main(["--out", str(run), "--tiny", "--jobs", "1", "--init-from", str(previous),
+                    "--det-steps", "0", "--rec-steps", "0", "--ref-steps", "0"])
+        refiner = json.loads((run / "model_card.json").read_text())["refiner"]
+        assert train.sha256_of(run / "refiner.pt") == train.sha256_of(first / "refiner.pt")
+        assert (refiner["steps"], refiner["data_seed"], refiner["trained_in"]) == (3, 11, trained["version"])
+        previous = run
+
+    # Redoing the calibration of a run that kept its refiner keeps the record as well.
+    train.main(["--out", str(previous), "--tiny", "--jobs", "1", "--calibrate-only"])
+    refiner = json.loads((previous / "model_card.json").read_text())["refiner"]
+    assert (refiner["steps"], refiner["trained_in"]) == (3, trained["version"])
+
+
 def test_init_from_a_folder_without_checkpoints_is_refused(tmp_path):
     from training import train
 
