@@ -10,11 +10,11 @@ AUDIT ?= $(wildcard docs/alpr-audit/*.tsv)
 
 .PHONY: setup demo test train eval bench lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Murur needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[alpr,train,dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[alpr,train,dev]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
