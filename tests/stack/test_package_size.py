@@ -1,4 +1,6 @@
-"""recognize_plate must fit Lambda's 250 MB unzipped limit (function + layers), measured from .venv.
+"""What `sam build` installs for recognize_plate: it must fit Lambda's 250 MB unzipped limit
+(function + layers), measured from .venv, and carry the numerical stack at the versions the
+development install pins in constraints.txt, so the deployed reader behaves as the evaluated one.
 
 The sizes come from the RECORD files of the installed distributions (what `sam build` installs
 from layers/common/python/requirements.txt and functions/recognize_plate/requirements.txt, with
@@ -19,6 +21,10 @@ from packaging.requirements import Requirement
 from murur.local.template import REPOSITORY_ROOT
 
 LAMBDA_LIMIT_BYTES = 250 * 1024 * 1024
+LAMBDA_REQUIREMENTS = (
+    REPOSITORY_ROOT / "layers/common/python/requirements.txt",
+    REPOSITORY_ROOT / "functions/recognize_plate/requirements.txt",
+)
 
 
 def _canonical(name: str) -> str:
@@ -61,8 +67,7 @@ def _tree_bytes(root: Path) -> int:
 
 
 def test_recognize_plate_package_fits_in_lambda() -> None:
-    roots = _requirements(REPOSITORY_ROOT / "layers/common/python/requirements.txt")
-    roots += _requirements(REPOSITORY_ROOT / "functions/recognize_plate/requirements.txt")
+    roots = [requirement for path in LAMBDA_REQUIREMENTS for requirement in _requirements(path)]
     distributions = _closure(roots)
     assert {"numpy", "onnxruntime", "pydantic", "aws-lambda-powertools"} <= distributions
     sizes = {name: _installed_bytes(name) for name in distributions}
@@ -73,3 +78,29 @@ def test_recognize_plate_package_fits_in_lambda() -> None:
     assert total <= LAMBDA_LIMIT_BYTES, f"{total / 2**20:.0f} MB > 250 MB ({largest})"
     # opencv must stay out of the Lambda: alone it would take about 150 MB.
     assert "opencv-python-headless" not in distributions and "opencv-python" not in distributions
+
+
+def _pinned(requirement: Requirement) -> str | None:
+    exact = [s.version for s in requirement.specifier if s.operator == "=="]
+    return exact[0] if exact else None
+
+
+CONSTRAINTS = {_canonical(r.name): r for r in _requirements(REPOSITORY_ROOT / "constraints.txt")}
+
+
+def test_every_constraint_is_an_exact_version() -> None:
+    assert CONSTRAINTS
+    assert all(_pinned(r) for r in CONSTRAINTS.values()), [str(r) for r in CONSTRAINTS.values() if not _pinned(r)]
+
+
+def test_lambda_requirements_pin_the_constrained_packages_to_the_same_versions() -> None:
+    shipped = {_canonical(r.name): r for path in LAMBDA_REQUIREMENTS for r in _requirements(path)}
+    constrained = {name: _pinned(r) for name, r in shipped.items() if name in CONSTRAINTS}
+    # The reader's own numerics (arrays, image decoding) must be among them.
+    assert {"numpy", "pillow"} <= constrained.keys()
+    assert constrained == {name: _pinned(CONSTRAINTS[name]) for name in constrained}
+
+
+def test_the_development_install_has_the_constrained_versions() -> None:
+    installed = {name: metadata.version(name) for name in CONSTRAINTS}
+    assert installed == {name: _pinned(r) for name, r in CONSTRAINTS.items()}
