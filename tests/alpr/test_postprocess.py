@@ -169,6 +169,40 @@ def test_constrained_decoding_needs_room_for_every_character():
     assert constrained_ctc_decode(one_hot_path("7-7"), ("7", "7")).text == "77"
 
 
+def _best_path_by_enumeration(probs: np.ndarray, allowed: tuple[str, ...], alphabet: str) -> tuple[str, float] | None:
+    """Every CTC path of the frames, collapsed: the likeliest one that spells a text of `allowed`."""
+    import itertools
+
+    log_p = np.log(probs)
+    best = None
+    for path in itertools.product(range(probs.shape[1]), repeat=probs.shape[0]):
+        collapsed = [c for i, c in enumerate(path) if c != 0 and (i == 0 or path[i - 1] != c)]
+        text = "".join(alphabet[c - 1] for c in collapsed)
+        if len(text) != len(allowed) or any(ch not in chars for ch, chars in zip(text, allowed)):
+            continue
+        score = float(log_p[np.arange(len(path)), path].sum())
+        if best is None or score > best[1]:
+            best = (text, score)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_constrained_decoding_agrees_with_every_path_enumerated(seed):
+    # Small enough to try all 4^7 paths: three characters, a repeat allowed (it needs a blank between).
+    rng = np.random.default_rng(seed)
+    alphabet = "AB7"
+    allowed = [("AB", "7", "AB7"), ("A7", "A7", "B"), ("7", "7"), ("AB7",) * 4][seed % 4]
+    probs = rng.dirichlet(np.full(1 + len(alphabet), 0.6), size=7)
+    expected = _best_path_by_enumeration(probs, allowed, alphabet)
+    read = constrained_ctc_decode(probs, allowed, alphabet)
+    if expected is None:
+        assert read is None
+    else:
+        assert read is not None and read.text == expected[0]
+        assert read.path_log_probability == pytest.approx(expected[1])
+        assert len(read.char_frames) == len(allowed)
+
+
 def test_length_prior_adds_a_missing_character_when_the_path_allows_it():
     probs = one_hot_path("4-2-9-3-L-J-0-8", p=0.8)
     greedy = ctc_greedy_decode(probs)

@@ -52,8 +52,8 @@ def decode_grey(image_bytes: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> Image
                 raise InvalidImage(f"image of {image.width}x{image.height} pixels is larger than {max_pixels}")
             if image.format == "JPEG":
                 image.draft("L", image.size)  # let libjpeg skip the colour conversion (about twice as fast)
-            image = ImageOps.exif_transpose(image)
-            grey = image.convert("L")
+            ImageOps.exif_transpose(image, in_place=True)  # in place: the frame is not copied once more
+            grey = image if image.mode == "L" else image.convert("L")
             grey.load()
     except InvalidImage:
         raise
@@ -138,7 +138,6 @@ def refiner_neighbourhood(grey: Image.Image, corners: np.ndarray) -> tuple[np.nd
 
 def warp_quad(grey: Image.Image, quad: np.ndarray, width: int, height: int) -> np.ndarray:
     """The quadrilateral `quad` (TL, TR, BR, BL) of `grey` resampled to a width x height uint8 array."""
-    coeffs = _perspective_coefficients(quad, width, height)
     # Supersample small outputs from big plates: Pillow's perspective warp does not low-pass filter.
     quad = np.asarray(quad, np.float64)
     src_w = max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))
@@ -148,7 +147,8 @@ def warp_quad(grey: Image.Image, quad: np.ndarray, width: int, height: int) -> n
                              _perspective_coefficients(quad, width * factor, height * factor),
                              Image.Resampling.BILINEAR)
         return np.asarray(big.reduce(factor))
-    return np.asarray(grey.transform((width, height), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR))
+    return np.asarray(grey.transform((width, height), Image.Transform.PERSPECTIVE,
+                                     _perspective_coefficients(quad, width, height), Image.Resampling.BILINEAR))
 
 
 def rectify_plate(grey: Image.Image, corners: np.ndarray, two_rows: bool,

@@ -196,11 +196,19 @@ def char_log_margins(probs: np.ndarray, read: CtcRead, alphabet: str = ALPHABET)
     but a small margin; the calibration uses the smallest (docs/BENCHMARKS.md: it halves the confident
     mistakes). Negative where a layout prior chose a class that is not the frame's likeliest character.
     """
-    margins = []
-    for ch, frame in zip(read.text, read.char_frames):
-        cls = alphabet.index(ch) + 1
-        others = np.delete(probs[frame, 1:], cls - 1)  # characters only: the blank is not a rival reading
-        margins.append(float(np.log(max(probs[frame, cls], 1e-12)) - np.log(max(others.max(), 1e-12))))
+    if not read.text:
+        return ()
+    rows = np.arange(len(read.text))
+    characters = np.array([alphabet.index(ch) for ch in read.text])
+    at_frames = probs[list(read.char_frames), 1:]  # characters only: the blank is not a rival reading
+    own = at_frames[rows, characters]
+    rivals = at_frames.copy()
+    rivals[rows, characters] = -np.inf
+    rival = rivals.max(axis=1)
+    margins = (np.log(np.maximum(own, 1e-12)) - np.log(np.maximum(rival, 1e-12))).tolist()
+    # Where a probability is under the floor, the floor is a float64: computed as the committed figures were.
+    for i in np.flatnonzero((own < 1e-12) | (rival < 1e-12)).tolist():
+        margins[i] = float(np.log(max(own[i], 1e-12)) - np.log(max(rival[i], 1e-12)))
     return tuple(margins)
 
 
@@ -238,53 +246,53 @@ def constrained_ctc_decode(probs: np.ndarray, allowed: tuple[str, ...], alphabet
     position i; None when no path of that length fits in the frames.
 
     Written here because the CTC decoders on the package indexes search free text or a word list, not
-    a per-position character class; T x positions x classes is tiny (40 x 8 x 37).
+    a per-position character class; T x positions x classes is tiny (40 x 8 x 37). Between ways into
+    a state, ties go to staying, then to coming from a blank.
     """
     frames, classes = probs.shape
     length = len(allowed)
-    log_p = np.log(np.maximum(probs, 1e-12))
+    log_p = np.log(np.maximum(probs, 1e-12)).astype(np.float64)
     mask = np.full((length, classes), -np.inf)
     for i, chars in enumerate(allowed):
         mask[i, [alphabet.index(ch) + 1 for ch in chars]] = 0.0
+    emit = log_p[:, None, :] + mask  # (frames, positions, classes): writing character k as class c at frame t
+    positions, before = np.arange(length), np.arange(length - 1)
     blank = np.full(length + 1, -np.inf)  # blank[k]: k characters written, now on a blank
     blank[0] = 0.0
     char = np.full((length, classes), -np.inf)  # char[k, c]: writing character k (0-based) as class c
-    blank_from = np.zeros((frames, length + 1), np.int64)  # -1: stayed on the blank; c: came from char c
-    char_from = np.zeros((frames, length, classes), np.int64)  # -2 stayed, -1 from the blank, c' from char c'
-    positions, class_ids = np.arange(length), np.arange(classes)[None, :]
+    # What the walk back needs, frame by frame: whether each state stayed, else whether it came from the
+    # blank (or from the previous character), which class a blank came from (-1: stayed), and the
+    # previous position's best and runner-up classes (a repeated class needs a blank in between).
+    stayed = np.zeros((frames, length, classes), bool)
+    from_the_blank = np.zeros((frames, length, classes), bool)
+    blank_from = np.full((frames, length + 1), -1, np.int64)
+    top_class = np.zeros((frames, length), np.int64)
+    second_class = np.zeros((frames, length), np.int64)
     for t in range(frames):
-        # Best previous character per position, and the runner-up (a repeat needs a blank in between).
-        order = np.argsort(-char, axis=1)[:, :2]
-        top, second = order[:, 0], order[:, 1]
+        # Ties are frequent (the quantised recogniser's probabilities take few values): they are broken as
+        # they were when the committed figures were measured, argsort's order here and argmax's for the blank.
+        top, second = np.argsort(-char, axis=1)[:, :2].T
         top_score = char[positions, top]
-        second_score = char[positions, second]
-        stay = char
-        from_blank = np.broadcast_to(blank[:length, None], char.shape)
-        # from character k-1 with a different class: its best, or its runner-up when the best is c itself
-        prev_best = np.full(char.shape, -np.inf)
-        prev_class = np.full(char.shape, -1, np.int64)
-        if length > 1:
-            same = class_ids == top[:-1, None]
-            prev_best[1:] = np.where(same, second_score[:-1, None], top_score[:-1, None])
-            prev_class[1:] = np.where(same, second[:-1, None], top[:-1, None])
-        candidates = np.stack([stay, from_blank, prev_best])
-        pick = candidates.argmax(axis=0)
-        new_char = candidates.max(axis=0) + log_p[t][None, :] + mask
-        new_from = np.where(pick == 0, -2, np.where(pick == 1, -1, prev_class))
-        new_blank = np.full_like(blank, -np.inf)
-        new_blank[0] = blank[0] + log_p[t, 0]
-        best_char = char.max(axis=1)
-        use_char = best_char > blank[1:]
-        new_blank[1:] = np.where(use_char, best_char, blank[1:]) + log_p[t, 0]
-        blank_from[t, 0] = -1
+        previous = np.full((length, classes), -np.inf)
+        previous[1:] = top_score[:-1, None]
+        previous[before + 1, top[:-1]] = char[before, second[:-1]]
+        from_blank = blank[:length, None]
+        way_in = np.maximum(from_blank, previous)
+        np.greater_equal(char, way_in, out=stayed[t])
+        np.greater_equal(from_blank, previous, out=from_the_blank[t])
+        top_class[t], second_class[t] = top, second
+        use_char = top_score > blank[1:]
         blank_from[t, 1:] = np.where(use_char, char.argmax(axis=1), -1)
-        blank, char = new_blank, new_char
-        char_from[t] = new_from
+        new_blank = np.empty_like(blank)
+        new_blank[0] = blank[0]
+        np.maximum(top_score, blank[1:], out=new_blank[1:])
+        blank = new_blank + log_p[t, 0]
+        char = np.maximum(char, way_in) + emit[t]
     end_char = int(char[length - 1].argmax())
     if max(blank[length], char[length - 1, end_char]) == -np.inf:
         return None
-    # Walk back: the state (k, class or blank) at every frame.
-    states: list[tuple[int, int]] = []  # (characters written so far incl. current, class; 0 = blank)
+    # Walk back: the state (characters written so far incl. the current one, class; 0 = blank) at every frame.
+    states: list[tuple[int, int]] = []
     if blank[length] >= char[length - 1, end_char]:
         k, cls, score = length, 0, float(blank[length])
     else:
@@ -295,12 +303,14 @@ def constrained_ctc_decode(probs: np.ndarray, allowed: tuple[str, ...], alphabet
             source = int(blank_from[t, k])
             if source >= 0:
                 cls = source
+            continue
+        if stayed[t, k - 1, cls]:
+            continue
+        if from_the_blank[t, k - 1, cls]:
+            cls, k = 0, k - 1
         else:
-            source = int(char_from[t, k - 1, cls])
-            if source == -1:
-                cls, k = 0, k - 1
-            elif source >= 0:
-                cls, k = source, k - 1
+            best_before = int(top_class[t, k - 2])
+            cls, k = (best_before if best_before != cls else int(second_class[t, k - 2])), k - 1
     states.reverse()
     chars: list[str] = []
     confidences: list[float] = []
