@@ -5,8 +5,8 @@
 The stages are timed by wrapping the functions and onnxruntime sessions that `murur.alpr.reader` calls,
 so what is timed is the shipped code path itself, not a copy of it: JPEG decoding, the detector's
 letterbox, its network and the decoding of its output, the refiner's neighbourhoods and network, the
-recogniser's crops (rectification), its network, the softmax, CTC decoding with the layout priors,
-and the calibration. `other` is the rest of `read` (looks, votes, building the results). One thread,
+recogniser's crops (rectification), its network, the softmax, and CTC decoding with the layout
+priors. `other` is the rest of `read` (looks, votes, calibration, building the results). One thread,
 frames one at a time, the first frame left out (sessions warm up). Shared vCPUs change speed from one
 run to the next by 10-15 %: compare two versions by the stages' shares, or run them alternately.
 """
@@ -53,8 +53,9 @@ class _Timed:
 
 
 class _TimedSession:
+    """An onnxruntime session's stand-in whose `run` is timed (the reader calls nothing else on it)."""
+
     def __init__(self, session, name: str, totals: dict[str, float]):
-        self.session = session
         self.run = _Timed(session.run, name, totals)
 
 
