@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from murur.alpr.formats import ALPHABET
 from murur.alpr.imaging import CROP_HEIGHT, CROP_WIDTH
@@ -71,6 +72,9 @@ class Hyper:
     # Share of training crops re-cut as if the detector's corners were a little off (see recut_crops):
     # on real photos the box is often a few percent too wide or shifted, and edge clutter becomes a character.
     rec_recut_share: float = 0.0
+    # Decay of an exponential moving average of the recogniser's weights (0: off). What is saved and shipped
+    # is then the average: it steps over the noise of small CPU batches at the end of a run.
+    rec_ema: float = 0.0
     # The shipped recogniser (training.quantize): "int8", its activation ranges measured on the plates of
     # quantization_frames generated frames of quantization_seed, or "none" to ship the float export.
     rec_quantization: str = "int8"
@@ -289,6 +293,9 @@ def train_recogniser(pools: dict, hyper: Hyper, out: Path, init: Path | None = N
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=hyper.rec_lr, weight_decay=hyper.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, hyper.rec_lr, total_steps=max(hyper.rec_steps, 1), pct_start=0.05)
+    # use_buffers: batch-norm statistics are averaged with the weights, so the average is a model as it stands.
+    average = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(hyper.rec_ema), use_buffers=True)
+               if hyper.rec_ema > 0 else None)
     started = time.time()
     train_crops, train_targets = crops[train_idx], [targets[i] for i in train_idx]
     easy_rng = np.random.default_rng([hyper.seed, 22])
@@ -315,11 +322,17 @@ def train_recogniser(pools: dict, hyper: Hyper, out: Path, init: Path | None = N
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         sched.step()
+        if average is not None:
+            average.update_parameters(model)
         if step % 200 == 0 or step == hyper.rec_steps - 1:
-            accuracy = recogniser_accuracy(model, crops[val_idx], [texts[i] for i in val_idx]) if n_val else float("nan")
+            val_crops, val_texts = crops[val_idx], [texts[i] for i in val_idx]
+            accuracy = recogniser_accuracy(model, val_crops, val_texts) if n_val else float("nan")
+            averaged = (f", averaged {recogniser_accuracy(average.module, val_crops, val_texts):.3f}"
+                        if average is not None and n_val else "")
             log(f"recogniser step {step}/{hyper.rec_steps} ctc {loss.item():.3f} "
-                f"held-out crops exact {accuracy:.3f} {time.time() - started:.0f}s")
-    torch.save(model.cpu().state_dict(), out / "recognizer.pt")
+                f"held-out crops exact {accuracy:.3f}{averaged} {time.time() - started:.0f}s")
+    shipped = average.module if average is not None else model
+    torch.save(shipped.cpu().state_dict(), out / "recognizer.pt")
 
 
 @torch.no_grad()

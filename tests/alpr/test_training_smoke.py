@@ -293,3 +293,36 @@ def test_without_a_threshold_draw_the_fit_draw_sets_the_threshold(monkeypatch, t
     assert threshold == auto_issue_threshold(np.array([calibrator.confidence(f) for f in fit[0]]), fit[1]) < 1.0
     assert metrics["threshold_chosen_on"] == "the fit draw"
     assert metrics["accepted"] == metrics["fit_accepted"] > 0
+
+
+def test_the_recogniser_ships_its_weight_average_when_asked(tmp_path):
+    import torch
+
+    from training import train
+    from training.data import generator_crop
+
+    rng = np.random.default_rng(3)
+    samples = [generator_crop(rng) for _ in range(24)]
+    pools = {"crops": np.stack([crop for crop, _ in samples]), "texts": [text for _, text in samples]}
+
+    def trained(name: str, steps: int, ema: float) -> dict:
+        out = tmp_path / name
+        out.mkdir()
+        hyper = train.Hyper(rec_steps=steps, rec_batch=4, rec_easy_crops=0, rec_lr=1e-2, rec_ema=ema)
+        train.train_recogniser(pools, hyper, out)
+        return torch.load(out / "recognizer.pt")
+
+    initial = trained("initial", 0, 0.0)
+    raw = trained("raw", 3, 0.0)
+    # A decay near 0 follows the weights: the average is the last step's model.
+    following = trained("following", 3, 1e-9)
+    # A decay near 1 stays where its first update put it: after step one, before steps two and three.
+    lagging = trained("lagging", 3, 1 - 1e-9)
+    floats = [k for k, v in raw.items() if v.is_floating_point()]
+
+    def same(a: dict, b: dict) -> bool:
+        return all(torch.allclose(a[k], b[k], atol=1e-6) for k in floats)
+
+    assert same(following, raw)
+    assert not same(lagging, raw)
+    assert not same(lagging, initial)
