@@ -18,7 +18,7 @@ from PIL import Image
 
 from murur.alpr.formats import ALPHABET
 from murur.alpr.imaging import CROP_HEIGHT, CROP_WIDTH, letterbox, rectify_plate
-from murur.alpr.synth import compose_scene, random_plate, random_plate_crop, render_plate
+from murur.alpr.synth import KIND_WEIGHTS, compose_scene, random_plate, random_plate_crop, render_plate
 
 TWO_ROW_KINDS = frozenset({"mr_two_row", "foreign_two_row"})
 CACHE_DIR = Path(__file__).with_name("cache")
@@ -34,9 +34,31 @@ class DataRecipe:
     scene_crop_jitters: int = 3  # rectified crops per plate in a detector frame
     corner_jitter: tuple[float, float] = (0.02, 0.05)  # std of corner noise, fractions of plate w, h
     min_scene_crop_width: float = 36.0  # smaller plates in a scene are not cut out for the recogniser
+    # (kind, weight) pairs that replace KIND_WEIGHTS' weights for the generator crops, e.g. more of the
+    # rarer Mauritanian kinds; the kinds not named keep theirs. Empty: the generator's own mix.
+    crop_kind_weights: tuple[tuple[str, float], ...] = ()
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        fields = asdict(self)
+        if not self.crop_kind_weights:  # recipes from before the field keep their key (and cache)
+            del fields["crop_kind_weights"]
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+
+    def crop_kinds(self) -> tuple[list[str], np.ndarray] | None:
+        """The generator crops' kinds and their probabilities, or None for the generator's own mix."""
+        if not self.crop_kind_weights:
+            return None
+        weights = dict(KIND_WEIGHTS)
+        for kind, weight in self.crop_kind_weights:
+            if kind not in weights:
+                raise ValueError(f"unknown plate kind {kind!r}; known: {', '.join(KIND_WEIGHTS)}")
+            if weight < 0:
+                raise ValueError(f"weight of {kind} is negative: {weight}")
+            weights[kind] = float(weight)
+        total = sum(weights.values())
+        if total <= 0:
+            raise ValueError("the kind weights sum to zero")
+        return list(weights), np.array(list(weights.values())) / total
 
 
 def single_threaded() -> None:
@@ -63,9 +85,14 @@ def jitter_corners(rng: np.random.Generator, corners: np.ndarray, jitter: tuple[
     return corners + noise
 
 
-def generator_crop(rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """One recogniser sample from random_plate_crop, in the reader's crop geometry."""
-    spec = random_plate(rng)
+def generator_crop(rng: np.random.Generator, kinds: tuple[list[str], np.ndarray] | None = None) -> tuple[np.ndarray, str]:
+    """One recogniser sample from random_plate_crop, in the reader's crop geometry; `kinds` as
+    DataRecipe.crop_kinds gives them (None: the generator's own mix)."""
+    if kinds is None:
+        spec = random_plate(rng)
+    else:
+        names, probabilities = kinds
+        spec = random_plate(rng, names[int(rng.choice(len(names), p=probabilities))])
     if spec.kind in TWO_ROW_KINDS:
         rgb, text, _ = random_plate_crop(rng, spec, out_size=(CROP_WIDTH // 2, 2 * CROP_HEIGHT))
         grey = _grey(rgb)
@@ -149,7 +176,8 @@ def _scene_chunk(args: tuple[DataRecipe, int, int]) -> tuple[np.ndarray, list, l
 def _crop_chunk(args: tuple[DataRecipe, int, int]) -> tuple[list, list]:
     recipe, chunk, count = args
     rng = np.random.default_rng([recipe.seed, 2, chunk])
-    pairs = [generator_crop(rng) for _ in range(count)]
+    kinds = recipe.crop_kinds()
+    pairs = [generator_crop(rng, kinds) for _ in range(count)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 

@@ -635,6 +635,9 @@ def main(argv: list[str] | None = None) -> None:
             parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None)
     for option, (_, help_text) in DATA_OPTIONS.items():
         parser.add_argument(f"--{option.replace('_', '-')}", type=int, default=None, help=help_text)
+    parser.add_argument("--crop-kind-weights", type=kind_weights, default=None, metavar="KIND=W,...",
+                        help="weights that replace the generator's for the named plate kinds in the generator "
+                             "crops, e.g. mr_diplomatic=0.15,mr_government=0.15")
     args = parser.parse_args(argv)
     command = command_line("training.train", argv)
 
@@ -648,6 +651,8 @@ def main(argv: list[str] | None = None) -> None:
         data_over.update(_run_recorded(args.out, "data", asdict(DataRecipe())))
     data_over.update({field: getattr(args, option) for option, (field, _) in DATA_OPTIONS.items()
                       if getattr(args, option) is not None})
+    if args.crop_kind_weights is not None:
+        data_over["crop_kind_weights"] = args.crop_kind_weights
     recipe = DataRecipe(**data_over)
 
     out: Path = args.out
@@ -691,7 +696,31 @@ def _run_recorded(run: Path, section: str, defaults: dict) -> dict:
     if not recipe_file.is_file():
         return {}
     recorded = json.loads(recipe_file.read_text()).get(section, {})
-    return {k: tuple(v) if isinstance(defaults[k], tuple) else v for k, v in recorded.items() if k in defaults}
+    return {k: _tuples(v) if isinstance(defaults[k], tuple) else v for k, v in recorded.items() if k in defaults}
+
+
+def _tuples(value):
+    """JSON's lists back into the tuples a frozen dataclass field holds, nested ones included."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def kind_weights(text: str) -> tuple[tuple[str, float], ...]:
+    """`mr_diplomatic=0.15,mr_government=0.15` as DataRecipe.crop_kind_weights."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kind, sep, weight = item.partition("=")
+        try:
+            pairs.append((kind.strip(), float(weight)))
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise argparse.ArgumentTypeError(f"expected KIND=WEIGHT, got {item!r}")
+    recipe = DataRecipe(crop_kind_weights=tuple(pairs))
+    try:
+        recipe.crop_kinds()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return recipe.crop_kind_weights
 
 
 def _init_note(init: Path | None) -> dict:
