@@ -44,8 +44,8 @@ class DataRecipe:
             del fields["crop_kind_weights"]
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
-    def crop_kinds(self) -> tuple[list[str], np.ndarray] | None:
-        """The generator crops' kinds and their probabilities, or None for the generator's own mix."""
+    def crop_kinds(self) -> dict[str, float] | None:
+        """The generator crops' kind weights (random_plate's `kind_weights`), or None for the generator's own mix."""
         if not self.crop_kind_weights:
             return None
         weights = dict(KIND_WEIGHTS)
@@ -55,10 +55,9 @@ class DataRecipe:
             if weight < 0:
                 raise ValueError(f"weight of {kind} is negative: {weight}")
             weights[kind] = float(weight)
-        total = sum(weights.values())
-        if total <= 0:
+        if sum(weights.values()) <= 0:
             raise ValueError("the kind weights sum to zero")
-        return list(weights), np.array(list(weights.values())) / total
+        return weights
 
 
 def single_threaded() -> None:
@@ -85,14 +84,10 @@ def jitter_corners(rng: np.random.Generator, corners: np.ndarray, jitter: tuple[
     return corners + noise
 
 
-def generator_crop(rng: np.random.Generator, kinds: tuple[list[str], np.ndarray] | None = None) -> tuple[np.ndarray, str]:
-    """One recogniser sample from random_plate_crop, in the reader's crop geometry; `kinds` as
+def generator_crop(rng: np.random.Generator, kind_weights: dict[str, float] | None = None) -> tuple[np.ndarray, str]:
+    """One recogniser sample from random_plate_crop, in the reader's crop geometry; `kind_weights` as
     DataRecipe.crop_kinds gives them (None: the generator's own mix)."""
-    if kinds is None:
-        spec = random_plate(rng)
-    else:
-        names, probabilities = kinds
-        spec = random_plate(rng, names[int(rng.choice(len(names), p=probabilities))])
+    spec = random_plate(rng, kind_weights=kind_weights)
     if spec.kind in TWO_ROW_KINDS:
         rgb, text, _ = random_plate_crop(rng, spec, out_size=(CROP_WIDTH // 2, 2 * CROP_HEIGHT))
         grey = _grey(rgb)

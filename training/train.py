@@ -708,13 +708,11 @@ def kind_weights(text: str) -> tuple[tuple[str, float], ...]:
     """`mr_diplomatic=0.15,mr_government=0.15` as DataRecipe.crop_kind_weights."""
     pairs = []
     for item in filter(None, (part.strip() for part in text.split(","))):
-        kind, sep, weight = item.partition("=")
-        try:
+        kind, _, weight = item.partition("=")
+        try:  # no "=" leaves weight empty, which float refuses too
             pairs.append((kind.strip(), float(weight)))
         except ValueError:
-            sep = ""
-        if not sep:
-            raise argparse.ArgumentTypeError(f"expected KIND=WEIGHT, got {item!r}")
+            raise argparse.ArgumentTypeError(f"expected KIND=WEIGHT, got {item!r}") from None
     recipe = DataRecipe(crop_kind_weights=tuple(pairs))
     try:
         recipe.crop_kinds()

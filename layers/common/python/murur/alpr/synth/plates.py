@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import cv2
@@ -152,11 +153,13 @@ def random_foreign_text(rng: np.random.Generator, min_len: int = 4, max_len: int
     return "".join(_choice(rng, pools[c]) for c in pattern)
 
 
-def random_plate(rng: np.random.Generator, kind: str | None = None) -> PlateSpec:
-    """A random plate of `kind` (or of a kind drawn from KIND_WEIGHTS)."""
+def random_plate(rng: np.random.Generator, kind: str | None = None,
+                 kind_weights: Mapping[str, float] | None = None) -> PlateSpec:
+    """A random plate of `kind` (or of a kind drawn from `kind_weights`, KIND_WEIGHTS by default)."""
     if kind is None:
-        kinds = list(KIND_WEIGHTS)
-        weights = np.array([KIND_WEIGHTS[k] for k in kinds])
+        kind_weights = KIND_WEIGHTS if kind_weights is None else kind_weights
+        kinds = list(kind_weights)
+        weights = np.array([kind_weights[k] for k in kinds])
         kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
     if kind in ("mr_civil", "mr_government", "mr_two_row"):
         text = random_mr_civil_text(rng)
