@@ -37,11 +37,18 @@ class DataRecipe:
     # (kind, weight) pairs that replace KIND_WEIGHTS' weights for the generator crops, e.g. more of the
     # rarer Mauritanian kinds; the kinds not named keep theirs. Empty: the generator's own mix.
     crop_kind_weights: tuple[tuple[str, float], ...] = ()
+    # Share of the generator crops whose plate is drawn SMALL_CROP_WIDTH px wide in the camera frame instead of
+    # at random_plate_view's own resolution, which never shows a 520 mm plate under 83 px while 1080p road
+    # frames do (and those are the plates the recogniser misreads). 0: the generator's own sizes.
+    small_crop_share: float = 0.0
+    small_crop_width: tuple[float, float] = (48.0, 100.0)  # uniform, camera pixels
 
     def key(self) -> str:
         fields = asdict(self)
         if not self.crop_kind_weights:  # recipes from before the field keep their key (and cache)
             del fields["crop_kind_weights"]
+        if not self.small_crop_share:  # likewise
+            del fields["small_crop_share"], fields["small_crop_width"]
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
     def crop_kinds(self) -> dict[str, float] | None:
@@ -58,6 +65,18 @@ class DataRecipe:
         if sum(weights.values()) <= 0:
             raise ValueError("the kind weights sum to zero")
         return weights
+
+    def crop_plate_width(self, rng: np.random.Generator) -> float | None:
+        """A generator crop's plate width in camera pixels, or None for random_plate_view's own draw.
+        Draws nothing from `rng` when small_crop_share is 0, so the default recipe's crops stay the same."""
+        if not 0.0 <= self.small_crop_share <= 1.0:
+            raise ValueError(f"small_crop_share must be within 0..1, not {self.small_crop_share}")
+        low, high = self.small_crop_width
+        if not 0 < low <= high:
+            raise ValueError(f"small_crop_width must be 0 < low <= high, not {self.small_crop_width}")
+        if not self.small_crop_share or rng.random() >= self.small_crop_share:
+            return None
+        return float(rng.uniform(low, high))
 
 
 def single_threaded() -> None:
@@ -84,19 +103,21 @@ def jitter_corners(rng: np.random.Generator, corners: np.ndarray, jitter: tuple[
     return corners + noise
 
 
-def generator_crop(rng: np.random.Generator, kind_weights: dict[str, float] | None = None) -> tuple[np.ndarray, str]:
+def generator_crop(rng: np.random.Generator, kind_weights: dict[str, float] | None = None,
+                   plate_width: float | None = None) -> tuple[np.ndarray, str]:
     """One recogniser sample from random_plate_crop, in the reader's crop geometry; `kind_weights` as
-    DataRecipe.crop_kinds gives them (None: the generator's own mix)."""
+    DataRecipe.crop_kinds gives them (None: the generator's own mix), `plate_width` in camera pixels
+    (None: the generator's own resolution)."""
     spec = random_plate(rng, kind_weights=kind_weights)
     if spec.kind in TWO_ROW_KINDS:
-        rgb, text, _ = random_plate_crop(rng, spec, out_size=(CROP_WIDTH // 2, 2 * CROP_HEIGHT))
+        rgb, text, _ = random_plate_crop(rng, spec, out_size=(CROP_WIDTH // 2, 2 * CROP_HEIGHT), plate_width=plate_width)
         grey = _grey(rgb)
         h = grey.height
         half = (CROP_WIDTH // 2, CROP_HEIGHT)
         top = grey.resize(half, Image.Resampling.BILINEAR, box=(0, 0, grey.width, h * 0.55))
         bottom = grey.resize(half, Image.Resampling.BILINEAR, box=(0, h * 0.45, grey.width, h))
         return np.concatenate([np.asarray(top), np.asarray(bottom)], axis=1), text
-    rgb, text, _ = random_plate_crop(rng, spec, out_size=(CROP_WIDTH, CROP_HEIGHT))
+    rgb, text, _ = random_plate_crop(rng, spec, out_size=(CROP_WIDTH, CROP_HEIGHT), plate_width=plate_width)
     return np.asarray(_grey(rgb)), text
 
 
@@ -172,7 +193,7 @@ def _crop_chunk(args: tuple[DataRecipe, int, int]) -> tuple[list, list]:
     recipe, chunk, count = args
     rng = np.random.default_rng([recipe.seed, 2, chunk])
     kinds = recipe.crop_kinds()
-    pairs = [generator_crop(rng, kinds) for _ in range(count)]
+    pairs = [generator_crop(rng, kinds, recipe.crop_plate_width(rng)) for _ in range(count)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 

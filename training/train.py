@@ -638,6 +638,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--crop-kind-weights", type=kind_weights, default=None, metavar="KIND=W,...",
                         help="weights that replace the generator's for the named plate kinds in the generator "
                              "crops, e.g. mr_diplomatic=0.15,mr_government=0.15")
+    parser.add_argument("--small-crop-share", type=share, default=None, metavar="SHARE",
+                        help="share of the generator crops drawn small in the camera frame (--small-crop-width)")
+    parser.add_argument("--small-crop-width", type=width_range, default=None, metavar="LOW,HIGH",
+                        help=f"their plate width in camera pixels, uniform (default "
+                             f"{','.join(f'{w:g}' for w in DataRecipe().small_crop_width)})")
     args = parser.parse_args(argv)
     command = command_line("training.train", argv)
 
@@ -653,6 +658,10 @@ def main(argv: list[str] | None = None) -> None:
                       if getattr(args, option) is not None})
     if args.crop_kind_weights is not None:
         data_over["crop_kind_weights"] = args.crop_kind_weights
+    if args.small_crop_share is not None:
+        data_over["small_crop_share"] = args.small_crop_share
+    if args.small_crop_width is not None:
+        data_over["small_crop_width"] = args.small_crop_width
     recipe = DataRecipe(**data_over)
 
     out: Path = args.out
@@ -719,6 +728,28 @@ def kind_weights(text: str) -> tuple[tuple[str, float], ...]:
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
     return recipe.crop_kind_weights
+
+
+def share(text: str) -> float:
+    """A fraction within 0..1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number within 0..1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number within 0..1, got {text!r}")
+    return value
+
+
+def width_range(text: str) -> tuple[float, float]:
+    """`48,100` as DataRecipe.small_crop_width."""
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH in pixels, got {text!r}") from None
+    if not 0 < low <= high:
+        raise argparse.ArgumentTypeError(f"expected 0 < LOW <= HIGH, got {text!r}")
+    return low, high
 
 
 def _init_note(init: Path | None) -> dict:

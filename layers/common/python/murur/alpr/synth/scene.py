@@ -800,14 +800,16 @@ def random_plate_crop(
     rng: np.random.Generator,
     spec: PlateSpec | None = None,
     out_size: tuple[int, int] = (128, 64),
+    plate_width: float | None = None,
 ) -> tuple[np.ndarray, str, str]:
     """A plate crop as a box detector would hand it to the recogniser: (uint8 RGB image, text, kind).
 
     A `random_plate_view` cut around the plate's bounding box with a jittered margin (sometimes cutting
-    slightly into the plate) and resized to `out_size` (width, height).
+    slightly into the plate) and resized to `out_size` (width, height). `plate_width` as for
+    `random_plate_view` (None: its own camera resolution).
     """
     out_w, out_h = int(out_size[0]), int(out_size[1])
-    view = random_plate_view(rng, spec)
+    view = random_plate_view(rng, spec, plate_width)
     quad = view.corners
     patch_h, patch_w = view.image.shape[:2]
     (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
