@@ -37,11 +37,19 @@ class DataRecipe:
     # (kind, weight) pairs that replace KIND_WEIGHTS' weights for the generator crops, e.g. more of the
     # rarer Mauritanian kinds; the kinds not named keep theirs. Empty: the generator's own mix.
     crop_kind_weights: tuple[tuple[str, float], ...] = ()
-    # Share of the generator crops whose plate is drawn SMALL_CROP_WIDTH px wide in the camera frame instead of
+    # Share of the generator crops whose plate is drawn small_crop_width px wide in the camera frame instead of
     # at random_plate_view's own resolution, which never shows a 520 mm plate under 83 px while 1080p road
     # frames do (and those are the plates the recogniser misreads). 0: the generator's own sizes.
     small_crop_share: float = 0.0
     small_crop_width: tuple[float, float] = (48.0, 100.0)  # uniform, camera pixels
+
+    def __post_init__(self):  # a recipe that cannot be drawn is refused when it is made, not mid-pool
+        self.crop_kinds()
+        if not 0.0 <= self.small_crop_share <= 1.0:
+            raise ValueError(f"small_crop_share must be within 0..1, not {self.small_crop_share}")
+        low, high = self.small_crop_width
+        if not 0 < low <= high:
+            raise ValueError(f"small_crop_width must be 0 < low <= high, not {self.small_crop_width}")
 
     def key(self) -> str:
         fields = asdict(self)
@@ -69,14 +77,9 @@ class DataRecipe:
     def crop_plate_width(self, rng: np.random.Generator) -> float | None:
         """A generator crop's plate width in camera pixels, or None for random_plate_view's own draw.
         Draws nothing from `rng` when small_crop_share is 0, so the default recipe's crops stay the same."""
-        if not 0.0 <= self.small_crop_share <= 1.0:
-            raise ValueError(f"small_crop_share must be within 0..1, not {self.small_crop_share}")
-        low, high = self.small_crop_width
-        if not 0 < low <= high:
-            raise ValueError(f"small_crop_width must be 0 < low <= high, not {self.small_crop_width}")
         if not self.small_crop_share or rng.random() >= self.small_crop_share:
             return None
-        return float(rng.uniform(low, high))
+        return float(rng.uniform(*self.small_crop_width))
 
 
 def single_threaded() -> None:

@@ -656,12 +656,8 @@ def main(argv: list[str] | None = None) -> None:
         data_over.update(_run_recorded(args.out, "data", asdict(DataRecipe())))
     data_over.update({field: getattr(args, option) for option, (field, _) in DATA_OPTIONS.items()
                       if getattr(args, option) is not None})
-    if args.crop_kind_weights is not None:
-        data_over["crop_kind_weights"] = args.crop_kind_weights
-    if args.small_crop_share is not None:
-        data_over["small_crop_share"] = args.small_crop_share
-    if args.small_crop_width is not None:
-        data_over["small_crop_width"] = args.small_crop_width
+    data_over.update({field: getattr(args, field) for field in ("crop_kind_weights", "small_crop_share", "small_crop_width")
+                      if getattr(args, field) is not None})
     recipe = DataRecipe(**data_over)
 
     out: Path = args.out
@@ -722,34 +718,34 @@ def kind_weights(text: str) -> tuple[tuple[str, float], ...]:
             pairs.append((kind.strip(), float(weight)))
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected KIND=WEIGHT, got {item!r}") from None
-    recipe = DataRecipe(crop_kind_weights=tuple(pairs))
-    try:
-        recipe.crop_kinds()
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    return recipe.crop_kind_weights
+    return _recipe_field(crop_kind_weights=tuple(pairs))
 
 
 def share(text: str) -> float:
-    """A fraction within 0..1."""
+    """`0.3` as DataRecipe.small_crop_share (the recipe says which shares it takes)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number within 0..1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number within 0..1, got {text!r}")
-    return value
+    return _recipe_field(small_crop_share=value)
 
 
 def width_range(text: str) -> tuple[float, float]:
-    """`48,100` as DataRecipe.small_crop_width."""
+    """`48,100` as DataRecipe.small_crop_width (the recipe says which ranges it takes)."""
     try:
         low, high = (float(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected LOW,HIGH in pixels, got {text!r}") from None
-    if not 0 < low <= high:
-        raise argparse.ArgumentTypeError(f"expected 0 < LOW <= HIGH, got {text!r}")
-    return low, high
+    return _recipe_field(small_crop_width=(low, high))
+
+
+def _recipe_field(**field):
+    """The one field's value as a DataRecipe takes it, or the recipe's refusal as a command-line error."""
+    try:
+        DataRecipe(**field)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return next(iter(field.values()))
 
 
 def _init_note(init: Path | None) -> dict:
