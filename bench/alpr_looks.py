@@ -5,10 +5,10 @@
 For every true plate that the detector finds (IoU >= 0.5), the plate is cut with each margin of every
 candidate set (`LOOK_SETS`), all crops are read once, and each set's looks are settled by
 `postprocess.settle_looks`, as the reader settles the looks of `imaging.CHECK_MARGINS` ("1 look" is the
-first cut alone). "shipped" is what the reader does: the first `imaging.FIRST_LOOKS` looks, and the
-others only when those disagree (`postprocess.looks_disagree`); `second_round` is the share of plates
-that needed the others. The row count is the detector's own call (the reader also reads unsure
-plates both ways). Synthetic frames use seeds that neither training, calibration nor `make eval` use.
+first cut alone). "shipped" is what the reader does: its looks in the batches of `imaging.LOOK_BATCHES`,
+each only when the looks so far want more (`postprocess.wants_more_looks`: a main look that read some
+text, first looks that disagree); `second_round` is the share of plates that needed the last batch.
+The row count is the detector's own call (the reader also reads unsure plates both ways). Synthetic frames use seeds that neither training, calibration nor `make eval` use.
 
 `shipped_on_true_corners` (synthetic sets) reads every plate, found or not, the shipped way but cut at
 the generator's true corners with the kind's row count: against "shipped", how much a perfect detector
@@ -29,16 +29,17 @@ from murur.alpr.imaging import (
     CROP_HEIGHT,
     CROP_WIDTH,
     FIRST_LOOKS,
+    LOOK_BATCHES,
     LOOK_MARGINS,
     decode_grey,
     rectify_plate,
 )
-from murur.alpr.postprocess import box_iou, looks_disagree, settle_looks
+from murur.alpr.postprocess import box_iou, settle_looks, wants_more_looks
 from murur.alpr.reader import PlateReader
 
 FIRST = LOOK_MARGINS[0]
 LOOK_SETS: dict[str, tuple[tuple[float, float], ...]] = {
-    "shipped": LOOK_MARGINS,  # read in two rounds, see score_sets
+    "shipped": LOOK_MARGINS,  # read in batches, see shipped_looks
     "1 look": (FIRST,),
     "3 looks (before)": (FIRST, (0.08, 0.16), (0.01, 0.05)),
     "5 looks, near margins": (FIRST, (0.08, 0.16), (0.01, 0.05), (0.06, 0.13), (0.025, 0.075)),
@@ -67,23 +68,29 @@ def score_sets(reader: PlateReader, frames) -> dict:
             two_rows = detection.two_rows_probability >= 0.5
             crops = np.stack([rectify_plate(grey, detection.corners, two_rows, m) for m in margins])
             reads = dict(zip(margins, reader.recognise(crops)))
-            first_open = looks_disagree([reads[m] for m in LOOK_MARGINS[:FIRST_LOOKS]])
-            second_round += first_open
+            shipped = shipped_looks(lambda batch: [reads[m] for m in batch])
+            second_round += len(shipped) > FIRST_LOOKS
             for name, looks in LOOK_SETS.items():
-                if name == "shipped" and not first_open:
-                    looks = looks[:FIRST_LOOKS]
-                right[name] += settle_looks([reads[m] for m in looks])[0].text == truth.text
+                settled = settle_looks(shipped if name == "shipped" else [reads[m] for m in looks])[0]
+                right[name] += settled.text == truth.text
     return {"plates": plates, "detected": found, "second_round": second_round / max(found, 1),
             "exact": {name: n / max(plates, 1) for name, n in right.items()},
             "shipped_on_true_corners": right_on_true_corners / with_true_corners if with_true_corners else None}
 
 
+def shipped_looks(read_batch) -> list:
+    """A cut's looks as the reader reads them: `read_batch(margins)` reads one batch of LOOK_MARGINS."""
+    looks: list = []
+    for start, end in LOOK_BATCHES:
+        if end > start and (not looks or wants_more_looks(looks)):
+            looks += read_batch(LOOK_MARGINS[start:end])
+    return looks
+
+
 def shipped_read(reader: PlateReader, grey, corners, two_rows: bool) -> str:
-    """The text the reader settles on for a plate cut at `corners`: first looks, the others if they disagree."""
+    """The text the reader settles on for a plate cut at `corners`."""
     corners = np.asarray(corners, np.float64)
-    reads = reader.recognise(np.stack([rectify_plate(grey, corners, two_rows, m) for m in LOOK_MARGINS[:FIRST_LOOKS]]))
-    if looks_disagree(reads):
-        reads += reader.recognise(np.stack([rectify_plate(grey, corners, two_rows, m) for m in LOOK_MARGINS[FIRST_LOOKS:]]))
+    reads = shipped_looks(lambda batch: reader.recognise(np.stack([rectify_plate(grey, corners, two_rows, m) for m in batch])))
     return settle_looks(reads)[0].text
 
 

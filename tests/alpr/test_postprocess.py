@@ -22,6 +22,7 @@ from murur.alpr.postprocess import (
     looks_disagree,
     non_maximum_suppression,
     settle_looks,
+    wants_more_looks,
 )
 
 
@@ -272,3 +273,23 @@ def test_first_looks_leave_the_text_open_unless_all_read_the_same():
     assert not looks_disagree([look("CD1234", -0.1), look("CD1234", -0.5), look("CD1234", -0.2)])
     assert looks_disagree([look("CD1234", -0.1), look("CD1234", -0.5), look("CD1284", -0.2)])
     assert looks_disagree([look("CD1234", -0.1), look("", -0.5)])  # a look that read nothing counts too
+
+
+def test_a_main_look_that_reads_nothing_ends_the_cut_and_one_that_reads_text_asks_for_more():
+    assert not wants_more_looks([look("", -0.1)])
+    assert wants_more_looks([look("CD1234", -0.1)])
+
+
+def test_later_looks_ask_for_more_only_when_they_disagree():
+    assert not wants_more_looks([look("CD1234", -0.1), look("CD1234", -0.5), look("CD1234", -0.2)])
+    assert wants_more_looks([look("CD1234", -0.1), look("CD1284", -0.5), look("CD1234", -0.2)])
+    assert wants_more_looks([look("CD1234", -0.1), look("", -0.5), look("CD1234", -0.2)])
+    assert not wants_more_looks([look("", -0.1), look("", -0.5), look("", -0.2)])
+
+
+def test_the_look_batches_cover_every_look_once_in_order():
+    from murur.alpr.imaging import FIRST_LOOKS, LOOK_BATCHES, LOOK_MARGINS
+
+    assert LOOK_BATCHES[0] == (0, 1)  # the main cut alone first: it decides whether the cut is read on
+    assert [start for start, _ in LOOK_BATCHES[1:]] == [end for _, end in LOOK_BATCHES[:-1]]
+    assert LOOK_BATCHES[-1][1] == len(LOOK_MARGINS) and (1, FIRST_LOOKS) in LOOK_BATCHES

@@ -79,16 +79,17 @@ def test_each_read_is_checked_against_second_looks(reader, monkeypatch):
     assert (read.rectification_agreement * others) == pytest.approx(round(read.rectification_agreement * others))
     assert read.features()[FEATURE_NAMES.index("rectification_agreement")] == read.rectification_agreement
 
-    # The recogniser reads each cut's FIRST_LOOKS looks in one batch, then the other looks of the cuts
-    # whose first looks disagree in a second one; `others_read` rewrites every look but the main cut.
+    # The recogniser reads each cut's main look in one batch, its other first looks (to FIRST_LOOKS) in a
+    # second, and the other looks of the cuts whose first looks disagree in a third; `rewrite` changes
+    # every look but the main cut.
     def recognise_with(rewrite):
         calls = []
 
         def patched(crops):
             reads = recognise(crops)
-            first_round, before = not calls, sum(calls)  # `before`: a look's number over both rounds
+            main_looks, before = not calls, sum(calls)  # `before`: a look's number over all batches
             calls.append(len(crops))
-            return [r if first_round and i % FIRST_LOOKS == 0 else rewrite(r, before + i) for i, r in enumerate(reads)]
+            return reads if main_looks else [rewrite(r, before + i) for i, r in enumerate(reads)]
 
         return patched, calls
 
@@ -105,7 +106,8 @@ def test_each_read_is_checked_against_second_looks(reader, monkeypatch):
     assert doubted.text == read.text
     assert doubted.rectification_agreement == 0.0
     assert doubted.confidence < read.confidence
-    assert len(calls) == 2 and calls[1] == (looks - FIRST_LOOKS) * calls[0] // FIRST_LOOKS
+    assert len(calls) == 3
+    assert calls[1] == (FIRST_LOOKS - 1) * calls[0] and calls[2] == (looks - FIRST_LOOKS) * calls[0]
 
     # ... and second looks that agree on another text outvote it.
     patched, calls = recognise_with(lambda r, i: dataclasses.replace(r, text="9999ZZ00"))
@@ -131,7 +133,42 @@ def test_first_looks_that_agree_settle_the_plate(reader, monkeypatch):
     read = reader.read(data)[0]
     assert read.text == "1234AB00"
     assert read.rectification_agreement == 1.0
-    assert calls == [FIRST_LOOKS]  # one plate, one row count, no second round
+    assert calls == [1, FIRST_LOOKS - 1]  # one plate, one row count: its main look, its other first looks
+
+
+def test_a_cut_whose_main_look_reads_nothing_is_not_looked_at_again(reader, monkeypatch):
+    data, _ = frame_with(["1234AB00"], 0)
+    calls = []
+    recognise = reader.recognise
+
+    def main_look_blank(crops):
+        calls.append(len(crops))
+        return [dataclasses.replace(r, text="") for r in recognise(crops)]
+
+    monkeypatch.setattr(reader, "recognise", main_look_blank)
+    assert reader.read(data) == []
+    assert calls == [1]  # the other looks of a detection that reads as no plate are never cut or read
+
+
+def test_a_cut_that_reads_nothing_does_not_hide_the_other_row_count(reader, monkeypatch):
+    data, _ = frame_with(["1234AB00"], 0)
+    recognise = reader.recognise
+    # Both row counts are read; the two-row cut (second in the batch of main looks) reads nothing and
+    # would be the surer of the two, so a reader that ranked it would report no plate.
+    monkeypatch.setattr(reader, "_row_options", lambda probability: [False, True])
+    calls = []
+
+    def two_rows_blank(crops):
+        reads = recognise(crops)
+        main_looks = not calls
+        calls.append(len(crops))
+        return [dataclasses.replace(r, text="") if main_looks and i == 1 else r for i, r in enumerate(reads)]
+
+    monkeypatch.setattr(reader, "recognise", two_rows_blank)
+    monkeypatch.setattr(reader, "confidence", lambda read, score, agreement: 0.99 if not read.text else 0.5)
+    (plate,) = reader.read(data)
+    assert plate.text == "1234AB00" and not plate.two_rows and plate.confidence == 0.5
+    assert calls[0] == 2
 
 
 def test_blank_image_has_no_plate(reader):

@@ -34,6 +34,9 @@ LOOK_MARGINS = ((CROP_MARGIN_X, CROP_MARGIN_Y), *CHECK_MARGINS)
 # whose first looks disagree: when these agree, the other looks almost never outvote them (bench.alpr_looks:
 # as many plates read right as with all seven, on every set), and most plates cost three crops, not seven.
 FIRST_LOOKS = 3
+# The looks are read in these batches (slices of LOOK_MARGINS), each only for the cuts whose looks so far
+# ask for more (murur.alpr.postprocess.wants_more_looks): the main cut, the other first looks, the rest.
+LOOK_BATCHES = ((0, 1), (1, FIRST_LOOKS), (FIRST_LOOKS, len(LOOK_MARGINS)))
 
 
 class InvalidImage(ValueError):

@@ -153,6 +153,17 @@ def looks_disagree(reads: Sequence[CtcRead]) -> bool:
     return len({read.text for read in reads}) > 1
 
 
+def wants_more_looks(reads: Sequence[CtcRead]) -> bool:
+    """Whether a cut's looks so far call for its next batch of looks (murur.alpr.imaging.LOOK_BATCHES).
+
+    A main look that reads nothing ends the cut: on real photos a third of the cuts are detections of no
+    plate, and their other looks never read a plate right (docs/BENCHMARKS.md). After that, only looks
+    that disagree are read on."""
+    if len(reads) == 1:
+        return bool(reads[0].text)
+    return looks_disagree(reads)
+
+
 def apply_layout_prior(read: CtcRead, probs: np.ndarray, max_substitutions: int = 2,
                        alphabet: str = ALPHABET) -> CtcRead:
     """Replace up to `max_substitutions` characters that a plate layout forbids at their position by

@@ -18,7 +18,7 @@ from PIL import Image
 from murur.alpr.calibration import Calibrator, read_features
 from murur.alpr.formats import ALPHABET, match_layout
 from murur.alpr.imaging import (
-    FIRST_LOOKS,
+    LOOK_BATCHES,
     LOOK_MARGINS,
     InvalidImage,
     apply_homography,
@@ -33,10 +33,10 @@ from murur.alpr.postprocess import (
     Detection,
     decode_detector,
     decode_plate_text,
-    looks_disagree,
     non_maximum_suppression,
     settle_looks,
     softmax,
+    wants_more_looks,
 )
 
 MODELS_DIR = Path(__file__).with_name("models")
@@ -196,6 +196,18 @@ class PlateReader:
         n = len(margins)
         return [reads[i * n:(i + 1) * n] for i in range(len(cuts))]
 
+    def _read_cuts(self, grey: Image.Image, detections: list[Detection], cuts: list[tuple[int, bool]]) -> list[list[CtcRead]]:
+        """Each cut's looks, one recogniser batch per LOOK_BATCHES slice, for the cuts that want more looks."""
+        looks: list[list[CtcRead]] = [[] for _ in cuts]
+        for start, end in LOOK_BATCHES:
+            open_cuts = [cut for cut, reads in enumerate(looks) if not reads or wants_more_looks(reads)]
+            if not open_cuts or end <= start:
+                continue
+            more = self._read_looks(grey, detections, [cuts[cut] for cut in open_cuts], LOOK_MARGINS[start:end])
+            for cut, reads in zip(open_cuts, more):
+                looks[cut] = looks[cut] + reads
+        return looks
+
     # ------------------------------------------------------------------ whole frames
 
     def read(self, image_bytes: bytes) -> list[PlateRead]:
@@ -209,28 +221,21 @@ class PlateReader:
         # Plates are read from the refined corners; the box stays the detector's, which fits labelled boxes
         # of real photos better (docs/BENCHMARKS.md: refined quads reach onto plate frames there).
         detections = self.refine(grey, found)
-        # Each way of cutting a plate (detection, row count) is read in FIRST_LOOKS looks, all in one batch;
-        # the cuts whose first looks disagree then get the other LOOK_MARGINS, in a second batch.
+        # Each way of cutting a plate (detection, row count) is read in several looks (_read_cuts).
         cuts = [(index, two_rows) for index, det in enumerate(detections)
                 for two_rows in self._row_options(det.two_rows_probability)]
-        first, rest = LOOK_MARGINS[:FIRST_LOOKS], LOOK_MARGINS[FIRST_LOOKS:]
-        looks = self._read_looks(grey, detections, cuts, first)
-        unsettled = [cut for cut, reads in enumerate(looks) if looks_disagree(reads)]
-        if unsettled and rest:
-            more = self._read_looks(grey, detections, [cuts[cut] for cut in unsettled], rest)
-            for cut, reads in zip(unsettled, more):
-                looks[cut] = looks[cut] + reads
+        looks = self._read_cuts(grey, detections, cuts)
         best: dict[int, tuple[float, CtcRead, bool, float]] = {}
         for (index, two_rows), reads in zip(cuts, looks):
             read, agreement = settle_looks(reads)
+            if not read.text:  # no plate in this cut: it must not outrank the other row count's read
+                continue
             conf = self.confidence(read, detections[index].score, agreement)
             if index not in best or conf > best[index][0]:
                 best[index] = (conf, read, two_rows, agreement)
         plates = []
         width, height = grey.size
         for index, (conf, read, two_rows, agreement) in best.items():
-            if not read.text:
-                continue
             det = detections[index]
             corners = np.clip(det.corners, 0, [width, height])
             layout = match_layout(read.text)
