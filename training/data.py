@@ -42,11 +42,15 @@ class DataRecipe:
     # frames do (and those are the plates the recogniser misreads). 0: the generator's own sizes.
     small_crop_share: float = 0.0
     small_crop_width: tuple[float, float] = (48.0, 100.0)  # uniform, camera pixels
+    # Share of the detector scenes' vehicles whose plate sits in a deep pocket (compose_scene's
+    # deep_recess_share): on real photos the detector boxed such pockets instead of the plate. 0: none.
+    deep_recess_share: float = 0.0
 
     def __post_init__(self):  # a recipe that cannot be drawn is refused when it is made, not mid-pool
         self.crop_kinds()
-        if not 0.0 <= self.small_crop_share <= 1.0:
-            raise ValueError(f"small_crop_share must be within 0..1, not {self.small_crop_share}")
+        for name in ("small_crop_share", "deep_recess_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be within 0..1, not {getattr(self, name)}")
         low, high = self.small_crop_width
         if not 0 < low <= high:
             raise ValueError(f"small_crop_width must be 0 < low <= high, not {self.small_crop_width}")
@@ -57,6 +61,8 @@ class DataRecipe:
             del fields["crop_kind_weights"]
         if not self.small_crop_share:  # likewise
             del fields["small_crop_share"], fields["small_crop_width"]
+        if not self.deep_recess_share:
+            del fields["deep_recess_share"]
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
     def crop_kinds(self) -> dict[str, float] | None:
@@ -140,7 +146,7 @@ def easy_crop(rng: np.random.Generator) -> tuple[np.ndarray, str]:
 
 def detector_frame(rng: np.random.Generator, recipe: DataRecipe):
     """(letterboxed grey uint8 HxW, [(corners in detector pixels, two_rows)], scene grey, annotations)."""
-    scene = compose_scene(rng, size=recipe.scene_size)
+    scene = compose_scene(rng, size=recipe.scene_size, deep_recess_share=recipe.deep_recess_share)
     grey = _grey(scene.image)
     canvas, scale = letterbox(grey, *recipe.detector_size)
     plates = [(a.corners.astype(np.float32) * scale, a.kind in TWO_ROW_KINDS) for a in scene.annotations]

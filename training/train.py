@@ -643,6 +643,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--small-crop-width", type=width_range, default=None, metavar="LOW,HIGH",
                         help=f"their plate width in camera pixels, uniform (default "
                              f"{','.join(f'{w:g}' for w in DataRecipe().small_crop_width)})")
+    parser.add_argument("--deep-recess-share", type=recess_share, default=None, metavar="SHARE",
+                        help="share of the detector scenes' vehicles whose plate sits in a deep pocket")
     args = parser.parse_args(argv)
     command = command_line("training.train", argv)
 
@@ -656,8 +658,8 @@ def main(argv: list[str] | None = None) -> None:
         data_over.update(_run_recorded(args.out, "data", asdict(DataRecipe())))
     data_over.update({field: getattr(args, option) for option, (field, _) in DATA_OPTIONS.items()
                       if getattr(args, option) is not None})
-    data_over.update({field: getattr(args, field) for field in ("crop_kind_weights", "small_crop_share", "small_crop_width")
-                      if getattr(args, field) is not None})
+    data_over.update({field: getattr(args, field) for field in ("crop_kind_weights", "small_crop_share", "small_crop_width",
+                                                                "deep_recess_share") if getattr(args, field) is not None})
     recipe = DataRecipe(**data_over)
 
     out: Path = args.out
@@ -721,13 +723,18 @@ def kind_weights(text: str) -> tuple[tuple[str, float], ...]:
     return _recipe_field(crop_kind_weights=tuple(pairs))
 
 
-def share(text: str) -> float:
-    """`0.3` as DataRecipe.small_crop_share (the recipe says which shares it takes)."""
+def share(text: str, field: str = "small_crop_share") -> float:
+    """`0.3` as the DataRecipe share `field` (the recipe says which shares it takes)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number within 0..1, got {text!r}") from None
-    return _recipe_field(small_crop_share=value)
+    return _recipe_field(**{field: value})
+
+
+def recess_share(text: str) -> float:
+    """`0.5` as DataRecipe.deep_recess_share."""
+    return share(text, "deep_recess_share")
 
 
 def width_range(text: str) -> tuple[float, float]:

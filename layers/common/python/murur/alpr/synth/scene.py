@@ -346,11 +346,13 @@ def _warp_onto(canvas: np.ndarray, src: np.ndarray, src_alpha: np.ndarray, homog
 
 
 def _car_rear(
-    canvas: np.ndarray, quad: np.ndarray, plate_w_mm: float, rng, keep_clear: list[tuple[int, int, int, int]]
+    canvas: np.ndarray, quad: np.ndarray, plate_w_mm: float, rng, keep_clear: list[tuple[int, int, int, int]],
+    deep_recess_share: float = 0.0,
 ) -> tuple[int, int, int, int] | None:
     """A vehicle's rear (or front) around the plate, at the plate's scale: body, window, lights,
     bumper, wheels and its shadow on the road. Returns the vehicle's box, or None (and draws nothing)
-    when it would cover one of the `keep_clear` boxes (plates already in the picture)."""
+    when it would cover one of the `keep_clear` boxes (plates already in the picture). That share of
+    the vehicles also get a deep plate pocket (`_deep_recess`); 0 draws no random number for it."""
     H, W = canvas.shape[:2]
     (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
     pw, ph = x_max - x_min, y_max - y_min
@@ -443,7 +445,47 @@ def _car_rear(
         colour = _contrasting(rng, paint)
         _draw_text(canvas, _random_string(rng), int(cx + rng.uniform(-0.45, 0.1) * body_w),
                    int(y_min - ph * rng.uniform(1.0, 3.0)), text_h, colour, rng)
+    if deep_recess_share and rng.random() < deep_recess_share:
+        _deep_recess(canvas, quad, paint, rng)
     return x0, y0, x1, y1
+
+
+def _deep_recess(canvas: np.ndarray, quad: np.ndarray, paint: np.ndarray, rng) -> None:
+    """The pocket a plate sits in on many tailgates and bumpers: up to twice the plate's width and three
+    times its height, in shadow, lit or chromed, with a bevelled rim, often lamps along its top and a
+    chrome strip. On real photos the detector boxed such pockets instead of the plate inside them."""
+    (x_min, y_min), (x_max, y_max) = quad.min(0), quad.max(0)
+    pw, ph = x_max - x_min, y_max - y_min
+    x0, x1 = int(x_min - pw * rng.uniform(0.12, 0.55)), int(x_max + pw * rng.uniform(0.12, 0.55))
+    y0, y1 = int(y_min - ph * rng.uniform(0.25, 1.0)), int(y_max + ph * rng.uniform(0.15, 0.8))
+    tone = rng.random()
+    if tone < 0.45:  # in the shadow of the body
+        fill = paint * rng.uniform(0.15, 0.5)
+    elif tone < 0.75:  # lit, the paint itself or a little brighter
+        fill = paint * rng.uniform(0.9, 1.3)
+    else:  # chrome or plastic trim
+        fill = np.full(3, rng.uniform(0.08, 0.95)) + rng.normal(0, 0.02, 3)
+    fill = tuple(float(c) for c in np.clip(fill, 0, 1))
+    cv2.rectangle(canvas, (x0, y0), (x1, y1), fill, -1)
+    rim = max(1, int(ph * rng.uniform(0.04, 0.18)))
+    dark = tuple(float(c) for c in np.clip(np.asarray(fill) * rng.uniform(0.2, 0.6), 0, 1))
+    light = tuple(float(c) for c in np.clip(np.asarray(fill) * rng.uniform(1.2, 1.8) + 0.1, 0, 1))
+    upper, lower = (dark, light) if rng.random() < 0.7 else (light, dark)  # lit from above, mostly
+    cv2.line(canvas, (x0, y0), (x1, y0), upper, rim)
+    cv2.line(canvas, (x0, y0), (x0, y1), upper, rim)
+    cv2.line(canvas, (x0, y1), (x1, y1), lower, rim)
+    cv2.line(canvas, (x1, y0), (x1, y1), lower, rim)
+    if rng.random() < 0.5:  # plate lamps in the pocket's top, either side of the plate
+        lamp_w, lamp_h = max(1, int(pw * rng.uniform(0.08, 0.2))), max(1, int(ph * rng.uniform(0.08, 0.2)))
+        lamp = tuple(float(c) for c in _muted(rng, 0.05, 0.7, 1.0))
+        lamp_y = int(y0 + (y_min - y0) * rng.uniform(0.2, 0.6))
+        for lx in (int(x_min + pw * rng.uniform(0.0, 0.2)), int(x_max - pw * rng.uniform(0.0, 0.2)) - lamp_w):
+            cv2.rectangle(canvas, (lx, lamp_y), (lx + lamp_w, lamp_y + lamp_h), lamp, -1)
+    if rng.random() < 0.3:  # a chrome strip across the pocket, above or below the plate
+        strip_h = max(1, int(ph * rng.uniform(0.08, 0.3)))
+        sy = int(y_min - strip_h - ph * rng.uniform(0.02, 0.2)) if rng.random() < 0.6 else int(y_max + ph * rng.uniform(0.02, 0.2))
+        chrome = tuple(float(c) for c in np.clip(np.full(3, rng.uniform(0.7, 1.0)), 0, 1))
+        cv2.rectangle(canvas, (x0, sy), (x1, sy + strip_h), chrome, -1)
 
 
 # ----------------------------------------------------------------------------- degradations
@@ -588,13 +630,15 @@ def compose_scene(
     *,
     max_plates: int = 3,
     clean: bool = False,
+    deep_recess_share: float = 0.0,
 ) -> Scene:
     """A camera frame of `size` (width, height) showing `plates` on vehicles.
 
     With `plates=None` the scene holds 0..`max_plates` random plates (sometimes none). `clean=True`
     skips lighting, blur, noise and compression (for tests and illustrations). A plate that cannot be
     placed fully inside the frame without overlapping another is left out of the image and of the
-    annotations.
+    annotations. `deep_recess_share`: the share of vehicles whose plate sits in a deep pocket (0, the
+    default, draws none and no random number for them, so a seed's scenes stay as they were).
     """
     W, H = int(size[0]), int(size[1])
     if plates is None:
@@ -606,7 +650,7 @@ def compose_scene(
     annotations: list[PlateAnnotation] = []
     cars: list[tuple[int, int, int, int]] = []
     for spec in plates:
-        result = _place_plate(img, spec, rng, placed, cars)
+        result = _place_plate(img, spec, rng, placed, cars, deep_recess_share)
         if result is None:
             continue
         quad, box, plate = result
@@ -657,7 +701,8 @@ def _count_weights(max_plates: int) -> np.ndarray:
     return np.concatenate([[0.12], 0.88 * more / more.sum()])
 
 
-def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, tuple[int, int, int, int], RenderedPlate] | None:
+def _place_plate(img, spec: PlateSpec, rng, placed, cars,
+                 deep_recess_share: float = 0.0) -> tuple[np.ndarray, tuple[int, int, int, int], RenderedPlate] | None:
     H, W = img.shape[:2]
     w_mm, h_mm = spec.size_mm
     for _attempt in range(8):
@@ -685,7 +730,7 @@ def _place_plate(img, spec: PlateSpec, rng, placed, cars) -> tuple[np.ndarray, t
         if _overlaps((x1, y1, x2, y2), cars):
             continue  # would sit on another vehicle's body
         if rng.random() < 0.92:
-            car = _car_rear(img, quad, w_mm, rng, placed)
+            car = _car_rear(img, quad, w_mm, rng, placed, deep_recess_share)
             if car is None and rng.random() < 0.8:
                 continue  # its vehicle would hide another plate: try elsewhere
             if car is not None:
