@@ -118,18 +118,26 @@ def test_each_read_is_checked_against_second_looks(reader, monkeypatch):
     assert outvoted.rectification_agreement == pytest.approx((looks - 2) / (looks - 1))
 
 
+def recogniser_batches(reader, monkeypatch, rewrite=None) -> list[int]:
+    """The sizes of the recogniser batches the reader runs from now on; `rewrite(reads, batch_number)`
+    may change each batch's reads."""
+    calls: list[int] = []
+    recognise = reader.recognise
+
+    def counted(crops):
+        reads = recognise(crops)
+        calls.append(len(crops))
+        return rewrite(reads, len(calls) - 1) if rewrite else reads
+
+    monkeypatch.setattr(reader, "recognise", counted)
+    return calls
+
+
 def test_first_looks_that_agree_settle_the_plate(reader, monkeypatch):
     from murur.alpr.imaging import FIRST_LOOKS
 
     data, _ = frame_with(["1234AB00"], 0)
-    calls = []
-    recognise = reader.recognise
-
-    def counted(crops):
-        calls.append(len(crops))
-        return recognise(crops)
-
-    monkeypatch.setattr(reader, "recognise", counted)
+    calls = recogniser_batches(reader, monkeypatch)
     read = reader.read(data)[0]
     assert read.text == "1234AB00"
     assert read.rectification_agreement == 1.0
@@ -138,33 +146,21 @@ def test_first_looks_that_agree_settle_the_plate(reader, monkeypatch):
 
 def test_a_cut_whose_main_look_reads_nothing_is_not_looked_at_again(reader, monkeypatch):
     data, _ = frame_with(["1234AB00"], 0)
-    calls = []
-    recognise = reader.recognise
-
-    def main_look_blank(crops):
-        calls.append(len(crops))
-        return [dataclasses.replace(r, text="") for r in recognise(crops)]
-
-    monkeypatch.setattr(reader, "recognise", main_look_blank)
+    calls = recogniser_batches(reader, monkeypatch, lambda reads, _: [dataclasses.replace(r, text="") for r in reads])
     assert reader.read(data) == []
     assert calls == [1]  # the other looks of a detection that reads as no plate are never cut or read
 
 
 def test_a_cut_that_reads_nothing_does_not_hide_the_other_row_count(reader, monkeypatch):
     data, _ = frame_with(["1234AB00"], 0)
-    recognise = reader.recognise
     # Both row counts are read; the two-row cut (second in the batch of main looks) reads nothing and
     # would be the surer of the two, so a reader that ranked it would report no plate.
     monkeypatch.setattr(reader, "_row_options", lambda probability: [False, True])
-    calls = []
 
-    def two_rows_blank(crops):
-        reads = recognise(crops)
-        main_looks = not calls
-        calls.append(len(crops))
-        return [dataclasses.replace(r, text="") if main_looks and i == 1 else r for i, r in enumerate(reads)]
+    def two_rows_blank(reads, batch):
+        return [dataclasses.replace(r, text="") if batch == 0 and i == 1 else r for i, r in enumerate(reads)]
 
-    monkeypatch.setattr(reader, "recognise", two_rows_blank)
+    calls = recogniser_batches(reader, monkeypatch, two_rows_blank)
     monkeypatch.setattr(reader, "confidence", lambda read, score, agreement: 0.99 if not read.text else 0.5)
     (plate,) = reader.read(data)
     assert plate.text == "1234AB00" and not plate.two_rows and plate.confidence == 0.5
