@@ -7,8 +7,9 @@ candidate set (`LOOK_SETS`), all crops are read once, and each set's looks are s
 `postprocess.settle_looks`, as the reader settles the looks of `imaging.CHECK_MARGINS` ("1 look" is the
 first cut alone). "shipped" is what the reader does: its looks in the batches of `imaging.LOOK_BATCHES`,
 each only when the looks so far want more (`postprocess.wants_more_looks`: a main look that read some
-text, first looks that disagree); `second_round` is the share of plates that needed the last batch.
-The row count is the detector's own call (the reader also reads unsure plates both ways). Synthetic frames use seeds that neither training, calibration nor `make eval` use.
+text, first looks that disagree; `reader.read_in_batches`); `second_round` is the share of plates that
+needed the last batch. The row count is the detector's own call (the reader also reads unsure plates
+both ways). Synthetic frames use seeds that neither training, calibration nor `make eval` use.
 
 `shipped_on_true_corners` (synthetic sets) reads every plate, found or not, the shipped way but cut at
 the generator's true corners with the kind's row count: against "shipped", how much a perfect detector
@@ -29,13 +30,12 @@ from murur.alpr.imaging import (
     CROP_HEIGHT,
     CROP_WIDTH,
     FIRST_LOOKS,
-    LOOK_BATCHES,
     LOOK_MARGINS,
     decode_grey,
     rectify_plate,
 )
-from murur.alpr.postprocess import box_iou, settle_looks, wants_more_looks
-from murur.alpr.reader import PlateReader
+from murur.alpr.postprocess import box_iou, settle_looks
+from murur.alpr.reader import PlateReader, read_in_batches
 
 FIRST = LOOK_MARGINS[0]
 LOOK_SETS: dict[str, tuple[tuple[float, float], ...]] = {
@@ -80,11 +80,7 @@ def score_sets(reader: PlateReader, frames) -> dict:
 
 def shipped_looks(read_batch) -> list:
     """A cut's looks as the reader reads them: `read_batch(margins)` reads one batch of LOOK_MARGINS."""
-    looks: list = []
-    for start, end in LOOK_BATCHES:
-        if end > start and (not looks or wants_more_looks(looks)):
-            looks += read_batch(LOOK_MARGINS[start:end])
-    return looks
+    return read_in_batches(1, lambda _, margins: [read_batch(margins)])[0]
 
 
 def shipped_read(reader: PlateReader, grey, corners, two_rows: bool) -> str:

@@ -198,15 +198,8 @@ class PlateReader:
 
     def _read_cuts(self, grey: Image.Image, detections: list[Detection], cuts: list[tuple[int, bool]]) -> list[list[CtcRead]]:
         """Each cut's looks, one recogniser batch per LOOK_BATCHES slice, for the cuts that want more looks."""
-        looks: list[list[CtcRead]] = [[] for _ in cuts]
-        for start, end in LOOK_BATCHES:
-            open_cuts = [cut for cut, reads in enumerate(looks) if not reads or wants_more_looks(reads)]
-            if not open_cuts or end <= start:
-                continue
-            more = self._read_looks(grey, detections, [cuts[cut] for cut in open_cuts], LOOK_MARGINS[start:end])
-            for cut, reads in zip(open_cuts, more):
-                looks[cut] = looks[cut] + reads
-        return looks
+        return read_in_batches(len(cuts), lambda open_cuts, margins: self._read_looks(
+            grey, detections, [cuts[cut] for cut in open_cuts], margins))
 
     # ------------------------------------------------------------------ whole frames
 
@@ -258,6 +251,19 @@ class PlateReader:
                 )
             )
         return sorted(plates, key=lambda p: -p.confidence)
+
+
+def read_in_batches(cut_count: int, read_batch) -> list[list[CtcRead]]:
+    """The looks of `cut_count` cuts as the reader reads them: for each LOOK_BATCHES slice,
+    `read_batch(open_cuts, margins)` reads those margins for the cuts whose looks so far want more
+    (postprocess.wants_more_looks) and returns each one's reads."""
+    looks: list[list[CtcRead]] = [[] for _ in range(cut_count)]
+    for start, end in LOOK_BATCHES:
+        open_cuts = [cut for cut, reads in enumerate(looks) if not reads or wants_more_looks(reads)]
+        if open_cuts and end > start:
+            for cut, reads in zip(open_cuts, read_batch(open_cuts, LOOK_MARGINS[start:end])):
+                looks[cut] = looks[cut] + reads
+    return looks
 
 
 def _inside_view(unit_corners: np.ndarray) -> bool:

@@ -484,8 +484,8 @@ def _deep_recess(canvas: np.ndarray, quad: np.ndarray, paint: np.ndarray, rng) -
     if rng.random() < 0.3:  # a chrome strip across the pocket, above or below the plate
         strip_h = max(1, int(ph * rng.uniform(0.08, 0.3)))
         sy = int(y_min - strip_h - ph * rng.uniform(0.02, 0.2)) if rng.random() < 0.6 else int(y_max + ph * rng.uniform(0.02, 0.2))
-        chrome = tuple(float(c) for c in np.clip(np.full(3, rng.uniform(0.7, 1.0)), 0, 1))
-        cv2.rectangle(canvas, (x0, sy), (x1, sy + strip_h), chrome, -1)
+        chrome = float(rng.uniform(0.7, 1.0))
+        cv2.rectangle(canvas, (x0, sy), (x1, sy + strip_h), (chrome, chrome, chrome), -1)
 
 
 # ----------------------------------------------------------------------------- degradations
